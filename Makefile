@@ -1,0 +1,49 @@
+# The handful of commands people type. Each is self-sufficient on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := .make/installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help install demo-data repro test test-fast lint bench clean
+
+help:
+	@echo "make repro   - create .venv, make the demo data if data/ is absent, run dvc repro"
+	@echo "make test    - create .venv and run the whole test suite (slow end-to-end runs included)"
+	@echo "make bench   - performance benchmarks -> benchmarks/results/latest.{json,md}"
+	@echo "make lint    - ruff check"
+
+# torch first: 2.13.0 resolves to the CPU build here, without CUDA downloads.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@mkdir -p $(dir $@) && touch $@
+
+install: $(STAMP)
+
+data/labels/train.csv: | $(STAMP)
+	$(BIN)/graphqa data demo --out data
+
+demo-data: data/labels/train.csv
+
+repro: $(STAMP) demo-data
+	$(BIN)/dvc repro
+
+# pytest exits 5 when it collects nothing: that is a failure here, never a pass.
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check src stages tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf .make $(VENV)

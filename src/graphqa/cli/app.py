@@ -1,0 +1,33 @@
+"""Assembles the sub-commands into one typer app."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from graphqa.cli import params as params_cli
+from graphqa.cli import profiles as profiles_cli
+
+app = typer.Typer(
+    name="graphqa",
+    help="Train, select, fine-tune and evaluate GNNs that score protein-complex models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(params_cli.app, name="params")
+app.add_typer(profiles_cli.app, name="profiles")
+
+
+def main() -> None:
+    """Console-script entry point: clean one-line errors, non-zero exit."""
+    from rich.logging import RichHandler
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler(show_path=False)])
+    try:
+        app()
+    except (ValueError, OSError) as exc:  # ParamsError, DataError, … carry the file/key
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(2)

@@ -1,0 +1,529 @@
+"""Typed, validated view of params.yaml.
+
+The composed params are read once, at the edge, into frozen dataclasses; the
+rest of the library never reads raw dicts. Every error names the offending key
+and what was expected, so ``dvc exp run -S trainer.precision=fp8`` fails before
+any training starts.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import json
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+
+PARAMS_FILE = Path("params.yaml")
+
+Precision = Literal["auto", "32-true", "16-mixed", "bf16-mixed", "64-true", "32", "16", "bf16"]
+
+
+class ParamsError(ValueError):
+    """A parameter is missing, unknown, of the wrong type or out of range."""
+
+
+def _fail(key: str, message: str) -> typing.NoReturn:
+    raise ParamsError(f"{key}: {message}")
+
+
+def _check(condition: bool, key: str, message: str) -> None:
+    if not condition:
+        _fail(key, message)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+@dataclass(frozen=True)
+class DataParams:
+    min_coverage: float = 0.95
+    batch_size: int = 32
+    eval_batch_size: int = 128
+    shuffle: bool = True
+    drop_last: bool = False
+    num_workers: int = 0
+    pin_memory: bool = False
+    prefetch_factor: int = 2
+    persistent_workers: bool = False
+
+    def __post_init__(self) -> None:
+        _check(0.0 <= self.min_coverage <= 1.0, "data.min_coverage", "expected a value in [0, 1]")
+        _check(self.batch_size >= 1, "data.batch_size", "expected an integer >= 1")
+        _check(self.eval_batch_size >= 1, "data.eval_batch_size", "expected an integer >= 1")
+        _check(self.num_workers >= 0, "data.num_workers", "expected an integer >= 0")
+        _check(self.prefetch_factor >= 1, "data.prefetch_factor", "expected an integer >= 1")
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    hidden_dim: int = 32
+    edge_hidden_dim: int = 32
+    num_layers: int = 2
+    heads: int = 8
+    dropout: float = 0.25
+    activation: Literal["elu", "relu", "gelu"] = "elu"
+    pooling: Literal["mean", "add", "max"] = "mean"
+    edge_encoder: Literal["linear", "layernorm"] = "layernorm"
+    edge_update: bool = True
+    readout_hidden: int = 64
+    sigmoid: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("hidden_dim", "edge_hidden_dim", "num_layers", "heads", "readout_hidden"):
+            _check(getattr(self, name) >= 1, f"model.{name}", "expected an integer >= 1")
+        _check(0.0 <= self.dropout < 1.0, "model.dropout", "expected a value in [0, 1)")
+
+
+@dataclass(frozen=True)
+class PriorWeights:
+    ranking: float = 0.5
+    ranking_margin: float = 0.0
+    listwise: float = 0.1
+    listwise_temperature: float = 0.1
+
+    def __post_init__(self) -> None:
+        _check(self.ranking >= 0, "loss.priors.ranking", "expected a weight >= 0")
+        _check(self.ranking_margin >= 0, "loss.priors.ranking_margin", "expected a value >= 0")
+        _check(self.listwise >= 0, "loss.priors.listwise", "expected a weight >= 0")
+        _check(self.listwise_temperature > 0, "loss.priors.listwise_temperature", "expected a value > 0")
+
+
+@dataclass(frozen=True)
+class LossParams:
+    mse_weight: float = 1.0
+    priors: PriorWeights = field(default_factory=PriorWeights)
+
+    def __post_init__(self) -> None:
+        _check(self.mse_weight >= 0, "loss.mse_weight", "expected a weight >= 0")
+
+
+@dataclass(frozen=True)
+class OptimizerParams:
+    name: Literal["adam", "adamw"] = "adam"
+    lr: float = 0.005
+    weight_decay: float = 0.0
+    scale_lr: bool = False
+    reference_batch_size: int = 32
+
+    def __post_init__(self) -> None:
+        _check(self.lr > 0, "optimizer.lr", f"expected a learning rate > 0, got {self.lr}")
+        _check(self.weight_decay >= 0, "optimizer.weight_decay", "expected a value >= 0")
+        _check(self.reference_batch_size >= 1, "optimizer.reference_batch_size", "expected an integer >= 1")
+
+
+@dataclass(frozen=True)
+class SchedulerParams:
+    name: Literal["none", "reduce_on_plateau", "cosine"] = "reduce_on_plateau"
+    factor: float = 0.5
+    patience: int = 4
+    warmup_epochs: int = 0
+    min_lr: float = 1e-5
+
+    def __post_init__(self) -> None:
+        _check(0.0 < self.factor < 1.0, "scheduler.factor", "expected a value in (0, 1)")
+        _check(self.patience >= 0, "scheduler.patience", "expected an integer >= 0")
+        _check(self.warmup_epochs >= 0, "scheduler.warmup_epochs", "expected an integer >= 0")
+        _check(self.min_lr >= 0, "scheduler.min_lr", "expected a value >= 0")
+
+
+@dataclass(frozen=True)
+class TrainerParams:
+    accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps", "tpu"] = "auto"
+    devices: Union[int, str] = "auto"
+    num_nodes: int = 1
+    strategy: str = "auto"
+    precision: Precision = "auto"
+    tf32: bool = False
+    deterministic: bool = False
+    benchmark: bool = False
+    max_epochs: int = 30
+    max_time: Union[str, None] = None
+    accumulate_grad_batches: int = 1
+    gradient_clip_val: Union[float, None] = 1.0
+    gradient_clip_algorithm: Literal["norm", "value"] = "norm"
+    val_check_interval: Union[int, float] = 1.0
+    check_val_every_n_epoch: int = 1
+    limit_train_batches: Union[int, float] = 1.0
+    limit_val_batches: Union[int, float] = 1.0
+    overfit_batches: Union[int, float] = 0.0
+    fast_dev_run: Union[bool, int] = False
+    detect_anomaly: bool = False
+    profiler: Union[Literal["simple", "advanced", "pytorch"], None] = None
+    log_every_n_steps: int = 10
+    enable_progress_bar: bool = True
+    sync_batchnorm: bool = False
+    resume: bool = False
+    diagnostics: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.devices, str):
+            _check(self.devices == "auto" or self.devices.lstrip("-").isdigit() or "," in self.devices,
+                   "trainer.devices", "expected 'auto', a device count or a comma-separated id list")
+        else:
+            _check(self.devices >= 1 or self.devices == -1, "trainer.devices", "expected 'auto', -1 or an integer >= 1")
+        _check(self.num_nodes >= 1, "trainer.num_nodes", "expected an integer >= 1")
+        _check(self.max_epochs >= 0, "trainer.max_epochs", "expected an integer >= 0")
+        _check(self.accumulate_grad_batches >= 1, "trainer.accumulate_grad_batches", "expected an integer >= 1")
+        _check(self.check_val_every_n_epoch >= 1, "trainer.check_val_every_n_epoch", "expected an integer >= 1")
+        _check(self.log_every_n_steps >= 1, "trainer.log_every_n_steps", "expected an integer >= 1")
+        for name in ("limit_train_batches", "limit_val_batches", "overfit_batches", "val_check_interval"):
+            value = getattr(self, name)
+            if isinstance(value, float):
+                _check(0.0 <= value <= 1.0, f"trainer.{name}", "expected a fraction in [0, 1] or a batch count")
+            else:
+                _check(value >= 0, f"trainer.{name}", "expected a batch count >= 0")
+        if self.gradient_clip_val is not None:
+            _check(self.gradient_clip_val >= 0, "trainer.gradient_clip_val", "expected a value >= 0 or null")
+        if self.max_time is not None:
+            parts = self.max_time.split(":")
+            _check(len(parts) == 4 and all(p.isdigit() for p in parts), "trainer.max_time",
+                   f"expected 'DD:HH:MM:SS' or null, got {self.max_time!r}")
+
+
+@dataclass(frozen=True)
+class EarlyStoppingParams:
+    enabled: bool = True
+    patience: int = 8
+    min_delta: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check(self.patience >= 0, "early_stopping.patience", "expected an integer >= 0")
+        _check(self.min_delta >= 0, "early_stopping.min_delta", "expected a value >= 0")
+
+
+@dataclass(frozen=True)
+class CheckpointParams:
+    save_top_k: int = 3
+    save_last: bool = True
+
+    def __post_init__(self) -> None:
+        _check(self.save_top_k >= 1, "checkpoint.save_top_k", "expected an integer >= 1")
+
+
+@dataclass(frozen=True)
+class SelectionParams:
+    use_val_spearman: bool = True
+    spearman_weight: float = 0.1
+    spearman_min_delta: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check(self.spearman_weight >= 0, "selection.spearman_weight", "expected a weight >= 0")
+
+
+# Sections an overlay (sweep variant, fine-tune phase) may change.
+TRAINING_SECTIONS = ("data", "model", "loss", "optimizer", "scheduler", "trainer", "early_stopping", "checkpoint")
+FINETUNE_SECTIONS = tuple(s for s in TRAINING_SECTIONS if s != "model")  # weights must still fit
+
+
+@dataclass(frozen=True)
+class SweepParams:
+    seeds: list[int] = field(default_factory=lambda: [222])
+    variants: list[str] = field(default_factory=lambda: ["baseline"])
+    overlays: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check(len(self.seeds) >= 1, "sweep.seeds", "expected at least one seed")
+        _check(len(self.variants) >= 1, "sweep.variants", "expected at least one variant")
+        _check(len(set(self.variants)) == len(self.variants), "sweep.variants", "variant names must be unique")
+        for name in self.variants:
+            _check(name in self.overlays, f"sweep.variants[{name}]",
+                   f"no overlay sweep.overlays.{name}; defined: {', '.join(sorted(self.overlays)) or 'none'}")
+        for name, overlay in self.overlays.items():
+            _check_overlay(overlay, f"sweep.overlays.{name}", TRAINING_SECTIONS)
+
+    @property
+    def members(self) -> list[str]:
+        """Member ids, as the train stage names them: ``<variant>-<seed>``."""
+        return [member_id(v, s) for v in self.variants for s in self.seeds]
+
+
+def member_id(variant: str, seed: int) -> str:
+    return f"{variant}-{seed}"
+
+
+@dataclass(frozen=True)
+class FinetunePhase:
+    overlay: dict[str, Any] = field(default_factory=dict)
+    seeds: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FinetuneParams:
+    phase1: FinetunePhase = field(default_factory=FinetunePhase)
+    phase2: FinetunePhase = field(default_factory=FinetunePhase)
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    hit_thresholds: list[float] = field(default_factory=lambda: [0.23, 0.49, 0.80])
+    top_k: int = 10
+    checkpoint: Union[str, None] = None
+    submission: bool = False
+
+    def __post_init__(self) -> None:
+        _check(self.top_k >= 1, "evaluate.top_k", "expected an integer >= 1")
+        _check(all(0.0 <= t <= 1.0 for t in self.hit_thresholds), "evaluate.hit_thresholds",
+               "expected DockQ thresholds in [0, 1]")
+
+
+@dataclass(frozen=True)
+class LoggingParams:
+    mlflow: bool = False
+    wandb: bool = False
+    offline: bool = False
+    project: str = "graphqa"
+    verbose: bool = False
+
+
+@dataclass(frozen=True)
+class Params:
+    """The whole, validated parameter set. Build it with :func:`load_params`."""
+
+    seed: int = 222
+    profiles: dict[str, bool] = field(default_factory=dict)
+    data: DataParams = field(default_factory=DataParams)
+    model: ModelParams = field(default_factory=ModelParams)
+    loss: LossParams = field(default_factory=LossParams)
+    optimizer: OptimizerParams = field(default_factory=OptimizerParams)
+    scheduler: SchedulerParams = field(default_factory=SchedulerParams)
+    trainer: TrainerParams = field(default_factory=TrainerParams)
+    early_stopping: EarlyStoppingParams = field(default_factory=EarlyStoppingParams)
+    checkpoint: CheckpointParams = field(default_factory=CheckpointParams)
+    selection: SelectionParams = field(default_factory=SelectionParams)
+    sweep: SweepParams = field(default_factory=SweepParams)
+    finetune: FinetuneParams = field(default_factory=FinetuneParams)
+    evaluate: EvaluateParams = field(default_factory=EvaluateParams)
+    logging: LoggingParams = field(default_factory=LoggingParams)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict in params.yaml's shape (fine-tune overlays inlined)."""
+        raw = dataclasses.asdict(self)
+        for name in ("phase1", "phase2"):
+            phase = raw["finetune"][name]
+            raw["finetune"][name] = {**phase.pop("overlay"), **({"seeds": phase["seeds"]} if name == "phase2" else {})}
+        return raw
+
+    def digest(self) -> str:
+        """Stable short hash of the resolved params (for manifests)."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+    def with_overlay(self, overlay: Mapping[str, Any], *, seed: int | None = None) -> Params:
+        """A new validated Params with ``overlay`` deep-merged in (and the seed set)."""
+        raw = deep_merge(self.to_dict(), overlay)
+        if seed is not None:
+            raw["seed"] = seed
+        return params_from_dict(raw)
+
+    def for_member(self, variant: str, seed: int) -> Params:
+        """Params of the sweep member ``<variant>-<seed>``."""
+        if variant not in self.sweep.overlays:
+            _fail("sweep.variants", f"unknown variant {variant!r}; defined: {', '.join(sorted(self.sweep.overlays))}")
+        return self.with_overlay(self.sweep.overlays[variant], seed=seed)
+
+    def for_finetune(self, phase: Literal["phase1", "phase2"], seed: int | None = None) -> Params:
+        """Params of a fine-tune phase: these params with the phase's overlay applied."""
+        return self.with_overlay(getattr(self.finetune, phase).overlay, seed=seed)
+
+
+# --------------------------------------------------------------------------- building
+
+
+def deep_merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+    """Recursively merge ``overlay`` into a copy of ``base`` (overlay wins; lists replace)."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in overlay.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _check_overlay(overlay: Any, key: str, sections: tuple[str, ...]) -> None:
+    _check(isinstance(overlay, Mapping), key, f"expected a mapping of sections, got {type(overlay).__name__}")
+    for section, values in overlay.items():
+        _check(section in sections, f"{key}.{section}", f"an overlay may change only: {', '.join(sections)}")
+        _check(isinstance(values, Mapping), f"{key}.{section}", "expected a mapping of keys")
+    # The merged result must itself be valid: build the sections it touches.
+    for section, values in overlay.items():
+        cls = _SECTION_TYPES[section]
+        _build(cls, deep_merge(dataclasses.asdict(cls()), values), f"{key}.{section}")
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if origin in (Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    if tp is type(None):
+        return "null"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _coerce(tp: Any, value: Any, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        allowed = typing.get_args(tp)
+        if value in allowed and not isinstance(value, bool):
+            return value
+        _fail(key, f"{value!r} is not allowed; expected one of: {', '.join(map(str, allowed))}")
+    if origin in (Union, types.UnionType):
+        for arm in typing.get_args(tp):
+            try:
+                return _coerce(arm, value, key)
+            except ParamsError:
+                continue
+        _fail(key, f"expected {_type_name(tp)}, got {value!r}")
+    if tp is type(None):
+        _check(value is None, key, f"expected null, got {value!r}")
+        return None
+    if tp is bool:
+        _check(isinstance(value, bool), key, f"expected true or false, got {value!r}")
+        return value
+    if tp is int:
+        _check(isinstance(value, int) and not isinstance(value, bool), key, f"expected an integer, got {value!r}")
+        return value
+    if tp is float:
+        _check(isinstance(value, (int, float)) and not isinstance(value, bool), key, f"expected a number, got {value!r}")
+        return float(value)
+    if tp is str:
+        _check(isinstance(value, str), key, f"expected a string, got {value!r}")
+        return value
+    if origin is list:
+        _check(isinstance(value, list), key, f"expected a list, got {value!r}")
+        (item,) = typing.get_args(tp)
+        return [_coerce(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        _check(isinstance(value, Mapping), key, f"expected a mapping, got {value!r}")
+        _, item = typing.get_args(tp)
+        return {str(k): _coerce(item, v, f"{key}.{k}") for k, v in value.items()}
+    if tp is Any:
+        return value
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, key)
+    raise TypeError(f"unsupported parameter type {tp!r} at {key}")  # a bug in this module
+
+
+def _build(cls: type, data: Any, key: str) -> Any:
+    where = key or "params"
+    _check(isinstance(data, Mapping), where, f"expected a mapping, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    for name in data:
+        _check(name in names, f"{key}.{name}" if key else str(name),
+               f"unknown key; expected one of: {', '.join(names)}")
+    kwargs = {}
+    for name in names:
+        if name in data:
+            kwargs[name] = _coerce(hints[name], data[name], f"{key}.{name}" if key else name)
+    return cls(**kwargs)
+
+
+def _build_finetune(data: Any) -> FinetuneParams:
+    _check(isinstance(data, Mapping), "finetune", "expected a mapping with phase1 and phase2")
+    for name in data:
+        _check(name in ("phase1", "phase2"), f"finetune.{name}", "unknown key; expected one of: phase1, phase2")
+    phases = {}
+    for name in ("phase1", "phase2"):
+        overlay = dict(data.get(name) or {})
+        seeds = overlay.pop("seeds", None)
+        key = f"finetune.{name}"
+        if name == "phase1":
+            _check(seeds is None, f"{key}.seeds", "phase 1 runs once from the sweep winner; seeds belong to phase2")
+            seeds = []
+        else:
+            seeds = _coerce(list[int], seeds if seeds is not None else [101, 555, 888], f"{key}.seeds")
+            _check(len(seeds) >= 1, f"{key}.seeds", "expected at least one seed")
+        _check_overlay(overlay, key, FINETUNE_SECTIONS)
+        phases[name] = FinetunePhase(overlay=overlay, seeds=seeds)
+    return FinetuneParams(**phases)
+
+
+_SECTION_TYPES: dict[str, type] = {
+    name: tp for name, tp in typing.get_type_hints(Params).items() if dataclasses.is_dataclass(tp)
+}
+
+
+def params_from_dict(raw: Mapping[str, Any]) -> Params:
+    """Validate a params mapping (params.yaml's content) into :class:`Params`."""
+    raw = dict(raw)
+    finetune = _build_finetune(raw.pop("finetune", {}))
+    params = _build(Params, raw, "")
+    return dataclasses.replace(params, finetune=finetune)
+
+
+def load_params(path: str | os.PathLike[str] = PARAMS_FILE) -> Params:
+    """Read and validate params.yaml. Raises :class:`ParamsError` naming the file and key."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError(f"{path}: not found; compose it with `graphqa params compose` or `dvc exp run`")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML: {exc}") from exc
+    try:
+        return params_from_dict(raw or {})
+    except ParamsError as exc:
+        raise ParamsError(f"{path}: {exc}") from exc
+
+
+# --------------------------------------------------------------------------- environment
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _env_bool(var: str, text: str) -> bool:
+    if text.strip().lower() in _TRUE:
+        return True
+    if text.strip().lower() in _FALSE:
+        return False
+    raise ParamsError(f"{var}={text!r}: expected one of 1/0, true/false, yes/no, on/off")
+
+
+def _env_int(var: str, text: str, minimum: int) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ParamsError(f"{var}={text!r}: expected an integer >= {minimum}") from None
+    if value < minimum:
+        raise ParamsError(f"{var}={text!r}: expected an integer >= {minimum}")
+    return value
+
+
+# Runtime knobs that never change results: variable -> (section, key, parser)
+ENV_OVERRIDES: dict[str, tuple[str, str, typing.Callable[[str, str], Any]]] = {
+    "GRAPHQA_NUM_WORKERS": ("data", "num_workers", lambda var, text: _env_int(var, text, 0)),
+    "GRAPHQA_PIN_MEMORY": ("data", "pin_memory", _env_bool),
+    "GRAPHQA_PREFETCH": ("data", "prefetch_factor", lambda var, text: _env_int(var, text, 1)),
+    "GRAPHQA_PROGRESS_BAR": ("trainer", "enable_progress_bar", _env_bool),
+}
+
+
+def apply_env_overrides(
+    params: Params, environ: Mapping[str, str] | None = None
+) -> tuple[Params, dict[str, Any]]:
+    """Apply ``GRAPHQA_*`` runtime overrides; return the new params and what was applied.
+
+    The applied mapping (``{"data.num_workers": 4}``) belongs in the run manifest.
+    """
+    environ = os.environ if environ is None else environ
+    applied: dict[str, Any] = {}
+    for var, (section, key, parse) in ENV_OVERRIDES.items():
+        if var in environ:
+            value = parse(var, environ[var])
+            params = dataclasses.replace(
+                params, **{section: dataclasses.replace(getattr(params, section), **{key: value})}
+            )
+            applied[f"{section}.{key}"] = value
+    return params, applied
