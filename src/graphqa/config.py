@@ -356,7 +356,12 @@ def _check_overlay(overlay: Any, key: str, sections: tuple[str, ...]) -> None:
     # The merged result must itself be valid: build the sections it touches.
     for section, values in overlay.items():
         cls = _SECTION_TYPES[section]
-        _build(cls, deep_merge(dataclasses.asdict(cls()), values), f"{key}.{section}")
+        try:
+            _build(cls, deep_merge(dataclasses.asdict(cls()), values), f"{key}.{section}")
+        except ParamsError as exc:
+            if str(exc).startswith(key):
+                raise
+            raise ParamsError(f"{key}: {exc}") from None
 
 
 def _type_name(tp: Any) -> str:

@@ -1,0 +1,5 @@
+"""``python -m graphqa`` = the ``graphqa`` command."""
+
+from graphqa.cli import main
+
+main()
