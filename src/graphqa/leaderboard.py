@@ -1,0 +1,190 @@
+"""Rank training runs by selection score; the sweep's winner.
+
+Used by the ``select`` stage and by ``graphqa leaderboard``. A run is read from
+its run dir (``summary.json``, ``run_manifest.json``, ``dvclive/``), never from
+a live process.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from graphqa.io import atomic_path, read_json, write_json, write_text
+
+# Key params shown next to each run: column -> dotted key in the resolved params.
+KEY_PARAMS = {
+    "lr": "optimizer.lr",
+    "batch": "data.batch_size",
+    "hidden": "model.hidden_dim",
+    "layers": "model.num_layers",
+    "heads": "model.heads",
+    "precision": "trainer.precision",
+    "seed": "seed",
+}
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One finished (or partly finished) training run, as its run dir tells it."""
+
+    name: str
+    run_dir: Path
+    score: float
+    val_loss: float
+    val_spearman: float
+    best_epoch: int
+    checkpoint: Path
+    status: str
+    key_params: dict[str, Any]
+
+    @classmethod
+    def from_run_dir(cls, run_dir: Path) -> RunRecord:
+        run_dir = Path(run_dir)
+        summary = read_json(run_dir / "summary.json")
+        manifest_path = run_dir / "run_manifest.json"
+        params = read_json(manifest_path).get("params", {}) if manifest_path.is_file() else {}
+        best = summary.get("best", {})
+        return cls(
+            name=run_dir.name,
+            run_dir=run_dir,
+            score=_float(best.get("score")),
+            val_loss=_float(best.get("val_loss")),
+            val_spearman=_float(best.get("val_spearman")),
+            best_epoch=int(best.get("epoch", -1)),
+            checkpoint=run_dir / "checkpoints" / "best.ckpt",
+            status=str(summary.get("status", "unknown")),
+            key_params={col: _dotted(params, key) for col, key in KEY_PARAMS.items()},
+        )
+
+
+@dataclass(frozen=True)
+class Winner:
+    member: str
+    variant: str
+    seed: int
+    score: float
+    val_loss: float
+    val_spearman: float
+    checkpoint: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _dotted(tree: Any, key: str) -> Any:
+    for part in key.split("."):
+        if not isinstance(tree, dict) or part not in tree:
+            return None
+        tree = tree[part]
+    return tree
+
+
+def rank_runs(records: Iterable[RunRecord]) -> list[RunRecord]:
+    """Best (lowest selection score) first; runs without a score last."""
+    return sorted(records, key=lambda r: (math.isnan(r.score), r.score, r.name))
+
+
+def split_member(member: str) -> tuple[str, int]:
+    """``"low_lr-222"`` → ``("low_lr", 222)`` (the train stage's naming)."""
+    variant, _, seed = member.rpartition("-")
+    if not variant or not seed.lstrip("-").isdigit():
+        raise ValueError(f"sweep member {member!r}: expected <variant>-<seed>")
+    return variant, int(seed)
+
+
+def leaderboard_rows(records: Sequence[RunRecord]) -> list[dict[str, Any]]:
+    rows = []
+    for rank, record in enumerate(records, start=1):
+        rows.append({
+            "rank": rank,
+            "run": record.name,
+            "selection_score": record.score,
+            "val_loss": record.val_loss,
+            "val_spearman": record.val_spearman,
+            "best_epoch": record.best_epoch,
+            "status": record.status,
+            **record.key_params,
+        })
+    return rows
+
+
+def to_csv(rows: Sequence[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def to_markdown(rows: Sequence[dict[str, Any]]) -> str:
+    if not rows:
+        return "_no runs_\n"
+    header = list(rows[0])
+    fmt = lambda v: f"{v:.4f}" if isinstance(v, float) else ("" if v is None else str(v))  # noqa: E731
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(fmt(row[h]) for h in header) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def read_curves(record_dir: Path) -> list[dict[str, Any]]:
+    """Validation curves of one run from its DVCLive history (one row per validation)."""
+    metrics_dir = Path(record_dir) / "dvclive" / "plots" / "metrics" / "val"
+    columns = {"val_loss": metrics_dir / "loss.tsv", "val_spearman": metrics_dir / "spearman.tsv"}
+    series: dict[str, list[str]] = {}
+    for column, path in columns.items():
+        if path.is_file():
+            with path.open() as handle:
+                series[column] = [row[path.stem] for row in csv.DictReader(handle, delimiter="\t")]
+    length = max((len(v) for v in series.values()), default=0)
+    return [
+        {"member": Path(record_dir).name, "epoch": i + 1,
+         **{c: (float(v[i]) if i < len(v) else None) for c, v in series.items()}}
+        for i in range(length)
+    ]
+
+
+def select_winner(run_dirs: Sequence[Path], out_dir: Path) -> Winner:
+    """Rank the sweep members, write the leaderboard, curves and winner, copy its checkpoint."""
+    missing = [str(d) for d in run_dirs if not (Path(d) / "summary.json").is_file()]
+    if missing:
+        raise FileNotFoundError(f"sweep members without summary.json: {', '.join(missing)}")
+    ranked = rank_runs(RunRecord.from_run_dir(Path(d)) for d in run_dirs)
+    best = ranked[0]
+    if math.isnan(best.score) or not best.checkpoint.is_file():
+        raise ValueError(f"{best.run_dir}: no member has a scored best.ckpt; the sweep did not train")
+    variant, seed = split_member(best.name)
+    winner = Winner(best.name, variant, seed, best.score, best.val_loss, best.val_spearman,
+                    str(best.checkpoint))
+    rows = leaderboard_rows(ranked)
+    write_text(out_dir / "leaderboard.csv", to_csv(rows))
+    write_text(out_dir / "leaderboard.md", "# Sweep leaderboard (lower selection score is better)\n\n"
+               + to_markdown(rows))
+    curves = [row for d in run_dirs for row in read_curves(Path(d))]
+    write_text(out_dir / "curves.csv", to_csv(curves) or "member,epoch,val_loss,val_spearman\n")
+    with atomic_path(out_dir / "winner.ckpt", suffix=".ckpt") as tmp:
+        shutil.copyfile(best.checkpoint, tmp)
+    write_json(out_dir / "winner.json", winner.to_dict())
+    return winner
+
+
+def read_winner(path: Path) -> Winner:
+    data = read_json(path)
+    try:
+        return Winner(**data)
+    except TypeError as exc:
+        raise ValueError(f"{path}: not a winner file ({exc})") from None

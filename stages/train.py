@@ -1,0 +1,32 @@
+"""DVC stage train@<variant>-<seed>: one sweep member, one Lightning run."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from graphqa.stage import run_stage
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--variant", required=True, help="sweep variant (a key of sweep.overlays)")
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--packed", type=Path, default=Path("artifacts/packed"))
+    parser.add_argument("--schema", type=Path, default=Path("artifacts/schema/feature_metadata.json"))
+    parser.add_argument("--out", type=Path, required=True, help="run directory")
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    args = parser.parse_args()
+
+    def body() -> None:
+        from graphqa.config import load_params
+        from graphqa.training.run import train_run
+
+        params = load_params(args.params).for_member(args.variant, args.seed)
+        train_run(params, args.packed, args.schema, args.out)
+
+    run_stage(f"train@{args.variant}-{args.seed}", body)
+
+
+if __name__ == "__main__":
+    main()
