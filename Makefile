@@ -30,7 +30,7 @@ data/labels/train.csv: | $(STAMP)
 demo-data: data/labels/train.csv
 
 repro: $(STAMP) demo-data
-	$(BIN)/dvc repro
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 
 # pytest exits 5 when it collects nothing: that is a failure here, never a pass.
 test: $(STAMP)

@@ -109,19 +109,18 @@ def prediction_rows(store: Any, pred: np.ndarray) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["TARGET"], r["RANK"]))
 
 
-def per_target_rows(store: Any, pred: np.ndarray, params: Params) -> list[dict[str, Any]]:
+def per_target_rows(pred: np.ndarray, true: np.ndarray, target_index: np.ndarray, target_names: Sequence[str],
+                    thresholds: Sequence[float], top_k: int) -> list[dict[str, Any]]:
     """The metric set of each target alone (the same pure functions as pooled)."""
     from graphqa.metrics import compute_metrics
 
-    true = store.y.numpy()
-    index = store.target_index.numpy()
     rows = []
-    for t, name in enumerate(store.target_names):
-        mask = index == t
+    for t, name in enumerate(target_names):
+        mask = target_index == t
         if not mask.any():
             continue
         m = compute_metrics(pred[mask], true[mask], np.zeros(int(mask.sum()), dtype=np.int64),
-                            thresholds=params.evaluate.hit_thresholds, top_k=params.evaluate.top_k)
+                            thresholds=thresholds, top_k=top_k)
         rows.append({"target": name, "n_models": int(mask.sum()), "spearman": m["spearman"],
                      "ranking_loss": m["ranking_loss"], "best_true_dockq": float(true[mask].max()),
                      "top1_true_dockq": float(true[mask][np.argmax(pred[mask])]),
@@ -155,7 +154,8 @@ def write_evaluation(results: Sequence[CandidateResult], final: CandidateResult,
         **{f"test_{k}": v for k, v in test.items() if k.startswith("hit_rate@")},
     }
     write_text(out_dir / "predictions.csv", _csv(prediction_rows(test_store, final.test_pred)))
-    per_target = per_target_rows(test_store, final.test_pred, params)
+    per_target = per_target_rows(final.test_pred, test_store.y.numpy(), test_store.target_index.numpy(),
+                                 test_store.target_names, params.evaluate.hit_thresholds, params.evaluate.top_k)
     write_text(out_dir / "per_target.csv", _csv(per_target))
     plots = out_dir / "plots"
     write_text(plots / "test_scatter.csv", _csv([

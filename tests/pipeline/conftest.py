@@ -1,0 +1,85 @@
+"""A throw-away clone of this project with small demo data, for real `dvc` runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+# Small enough for CI's 2 cores, big enough that every split has several targets.
+DEMO_ARGS = ["--targets", "12", "--decoys", "24", "--seed", "7"]
+
+
+@dataclass
+class Project:
+    root: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        # `python` in dvc.yaml's commands must be this interpreter; no GUI pagers or prompts.
+        return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "DVC_NO_ANALYTICS": "1",
+                "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+                "GIT_COMMITTER_EMAIL": "t@t", "GRAPHQA_PROGRESS_BAR": "0"}
+
+    def run(self, *cmd: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(cmd, cwd=self.root, env=self.env, capture_output=True, text=True,
+                                timeout=timeout, stdin=subprocess.DEVNULL)
+        if check and result.returncode != 0:
+            raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def dvc(self, *args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        return self.run(str(BIN / "dvc"), *args, check=check, timeout=timeout)
+
+    def graphqa(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run(str(BIN / "graphqa"), *args, check=check)
+
+    def json(self, relpath: str) -> dict:
+        return json.loads((self.root / relpath).read_text())
+
+    def commit(self, message: str) -> None:
+        self.run("git", "add", "-A")
+        self.run("git", "commit", "-qm", message)
+
+
+def copy_working_tree(dest: Path) -> None:
+    """Tracked and untracked-but-not-ignored files of this checkout (what a commit would hold)."""
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
+                           capture_output=True, text=True).stdout.split("\0")
+    for rel in filter(None, files):
+        src = ROOT / rel
+        if src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+
+
+def make_project(dest: Path, profile: str | None = "ci_fast") -> Project:
+    """A git + DVC repo of this project with demo data tracked by data.dvc."""
+    dest.mkdir(parents=True)
+    copy_working_tree(dest)
+    project = Project(dest)
+    project.run("git", "init", "-q", "-b", "main")
+    (dest / "data.dvc").unlink(missing_ok=True)
+    project.graphqa("data", "demo", "--out", "data", *DEMO_ARGS)
+    project.dvc("add", "-q", "data")
+    if profile:
+        project.graphqa("params", "compose", "--profile", profile)
+    project.commit("test project")
+    return project
+
+
+@pytest.fixture(scope="session")
+def ci_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A project whose ci_fast pipeline has run once (shared by the pipeline tests)."""
+    project = make_project(tmp_path_factory.mktemp("pipeline") / "repo")
+    project.dvc("repro")
+    return project
