@@ -98,8 +98,22 @@ def choose_final(results: Sequence[CandidateResult]) -> CandidateResult:
 def prediction_rows(store: Any, pred: np.ndarray) -> list[dict[str, Any]]:
     """TARGET, MODEL, PRED_DOCKQ, TRUE_DOCKQ, RANK (1 = best predicted within its target)."""
     targets = [store.target_names[i] for i in store.target_index.tolist()]
-    rows = [{"TARGET": t, "MODEL": m, "PRED_DOCKQ": float(p), "TRUE_DOCKQ": float(y)}
-            for t, m, p, y in zip(targets, store.names, pred.tolist(), store.y.tolist(), strict=True)]
+    return ranked_rows(targets, list(store.names), pred, store.y.tolist())
+
+
+def ranked_rows(targets: Sequence[str], models: Sequence[str], pred: Any,
+                true: Sequence[float] | None = None) -> list[dict[str, Any]]:
+    """Rows TARGET, MODEL, PRED_DOCKQ[, TRUE_DOCKQ], RANK, sorted by target then rank.
+
+    RANK 1 is the best predicted model of its target; ties go to the model name.
+    ``true`` is optional (new graphs have no labels); ``nan`` labels stay ``nan``.
+    """
+    pred = np.asarray(pred, dtype=np.float64).reshape(-1).tolist()
+    rows: list[dict[str, Any]] = [{"TARGET": t, "MODEL": m, "PRED_DOCKQ": float(p)}
+                                  for t, m, p in zip(targets, models, pred, strict=True)]
+    if true is not None:
+        for row, y in zip(rows, list(true), strict=True):
+            row["TRUE_DOCKQ"] = float(y)
     by_target: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_target.setdefault(row["TARGET"], []).append(row)

@@ -7,8 +7,11 @@ import sys
 
 import typer
 
+from graphqa.cli import doctor as doctor_cli
 from graphqa.cli import params as params_cli
+from graphqa.cli import predict as predict_cli
 from graphqa.cli import profiles as profiles_cli
+from graphqa.cli import runs as runs_cli
 
 app = typer.Typer(
     name="graphqa",
@@ -19,6 +22,11 @@ app = typer.Typer(
 )
 app.add_typer(params_cli.app, name="params")
 app.add_typer(profiles_cli.app, name="profiles")
+app.command("score")(predict_cli.score_cmd)
+app.command("leaderboard")(runs_cli.leaderboard_cmd)
+app.command("summarise")(runs_cli.summarise_cmd)
+app.command("monitor")(runs_cli.monitor_cmd)
+app.command("doctor")(doctor_cli.doctor_cmd)
 
 
 def main() -> None:

@@ -1,0 +1,82 @@
+"""``graphqa predict`` (score new graphs with an exported model) and ``graphqa score`` (metrics of a CSV)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+DEFAULT_THRESHOLDS = [0.23, 0.49, 0.80]  # graphqa.metrics.DEFAULT_THRESHOLDS, without importing numpy here
+
+ThresholdOption = Annotated[list[float] | None, typer.Option(
+    "--threshold", help="DockQ hit threshold; repeat for several (default 0.23, 0.49, 0.80).")]
+TopKOption = Annotated[int, typer.Option("--top-k", min=1, help="Top-k models per target for hit counts.")]
+
+
+# Short per-target headers so the table fits 80 columns.
+_SHORT = {"n_models": "models", "ranking_loss": "rank\nloss", "best_true_dockq": "best\nDockQ",
+          "top1_true_dockq": "top-1\nDockQ"}
+
+
+def _fmt(key: str, value: Any) -> str:
+    """Counts as integers, everything else with 4 decimals; ``nan`` spelled out."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "nan"
+    if isinstance(value, float):
+        return f"{value:.0f}" if key.startswith(("hits@", "n_")) else f"{value:.4f}"
+    return str(value)
+
+
+def print_report(report: Any, per_target_limit: int = 50) -> None:
+    """Pooled metrics and the per-target table of a :class:`graphqa.scoring.ScoreReport`."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    title = f"{report.source}: {report.n_models} models, {report.n_targets} targets"
+    if report.n_unlabelled:
+        title += f" ({report.n_unlabelled} unlabelled, not scored)"
+    pooled = Table("metric", "value", title=title, title_justify="left")
+    for key, value in report.pooled.items():
+        pooled.add_row(key, _fmt(key, value))
+    console.print(pooled)
+    rows = report.per_target
+    if not rows:
+        return
+    table = Table(title=f"per target (hits ≥ t: models with DockQ ≥ t among the top {report.top_k})",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for key in rows[0]:
+        header = "hits\n≥" + key.split("@", 1)[1] if key.startswith("hits@") else _SHORT.get(key, key)
+        table.add_column(header, justify="left" if key == "target" else "right", no_wrap=True)
+    for row in rows[:per_target_limit]:
+        table.add_row(*(_fmt(k, v) for k, v in row.items()))
+    console.print(table)
+    if len(rows) > per_target_limit:
+        console.print(f"… {len(rows) - per_target_limit} more targets in the JSON output")
+
+
+def score_cmd(
+    predictions: Annotated[Path, typer.Option("--predictions", "-p", help="Predictions CSV (TARGET, MODEL, PRED_DOCKQ[, TRUE_DOCKQ]).")],
+    labels: Annotated[Path | None, typer.Option("--labels", "-l", help="Labels CSV (MODEL, dockq[, target]) to join.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the metrics as JSON here.")] = None,
+    threshold: ThresholdOption = None,
+    top_k: TopKOption = 10,
+) -> None:
+    """Metrics of a predictions file, pooled and per target: loss, MAE, Pearson, Spearman, per-target
+    Spearman, ranking loss, top-k hits at DockQ thresholds. Accepts graphqa's and TopoQA's layouts
+    (`TARGET, MODEL, PRED_DOCKQ, TRUE_DOCKQ`, any case, spaces after commas).
+
+    Example: graphqa score --predictions preds.csv --labels data/labels/test.csv --json metrics.json
+    """
+    from graphqa.io import write_json
+    from graphqa.scoring import score_predictions
+
+    report = score_predictions(predictions, labels, threshold or DEFAULT_THRESHOLDS, top_k)
+    print_report(report)
+    if json_out is not None:
+        write_json(json_out, report.to_dict())
+        typer.echo(f"wrote {json_out}")

@@ -1,0 +1,143 @@
+"""What this machine offers a graphqa run: versions, devices, and what ``auto`` resolves to.
+
+``graphqa doctor`` prints it; the answers come from the same functions the
+trainer uses (precision resolution, environment overrides), so what doctor
+says is what a run would do.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Always listed, "missing" when not installed.
+REQUIRED = ("graphqa", "torch", "lightning", "torch_geometric", "dvc", "dvclive", "numpy")
+
+
+@dataclass
+class DeviceInfo:
+    """One accelerator as torch sees it."""
+
+    index: int
+    name: str
+    capability: str
+    memory_gib: float
+    bf16: bool
+    tf32: bool
+
+
+@dataclass
+class DoctorReport:
+    """Everything ``graphqa doctor`` shows."""
+
+    python: str
+    platform: str
+    versions: dict[str, str | None]
+    cpu_count: int
+    cuda_available: bool
+    cuda_build: str | None
+    cudnn: int | None
+    mps_available: bool
+    devices: list[DeviceInfo] = field(default_factory=list)
+    params_source: str = "defaults"
+    accelerator: str = "cpu"
+    precision_auto: str = "32-true"
+    precision_requested: str = "auto"
+    precision_resolved: str = "32-true"
+    tf32_param: bool = False
+    num_workers: int = 0
+    pin_memory: bool = False
+    env_overrides: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def package_versions() -> dict[str, str | None]:
+    """Python and package versions as run manifests record them; required ones ``None`` when absent."""
+    from graphqa.training.manifest import package_versions as manifest_versions
+
+    versions: dict[str, str | None] = dict(manifest_versions())
+    for name in REQUIRED:
+        versions.setdefault(name, None)
+    return versions
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (the affinity mask, not the machine's total)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def cuda_devices() -> list[DeviceInfo]:
+    """Every visible CUDA device with its capability, memory, bf16 and TF32 support."""
+    import torch
+
+    devices = []
+    if not torch.cuda.is_available():
+        return devices
+    for index in range(torch.cuda.device_count()):
+        props = torch.cuda.get_device_properties(index)
+        major, minor = props.major, props.minor
+        with torch.cuda.device(index):
+            bf16 = bool(torch.cuda.is_bf16_supported())
+        devices.append(DeviceInfo(index, props.name, f"{major}.{minor}", round(props.total_memory / 2**30, 1),
+                                  bf16, tf32=major >= 8))  # TF32 tensor cores: Ampere (8.0) and later
+    return devices
+
+
+def load_doctor_params(path: Path | None) -> tuple[Any, str]:
+    """params.yaml when present (or ``path``), else the defaults; and where they came from."""
+    from graphqa.config import PARAMS_FILE, Params, load_params
+
+    if path is not None:
+        return load_params(path), str(path)
+    if PARAMS_FILE.is_file():
+        return load_params(PARAMS_FILE), str(PARAMS_FILE)
+    return Params(), "defaults (no params.yaml here)"
+
+
+def diagnose(params_path: Path | None = None, environ: Mapping[str, str] | None = None) -> DoctorReport:
+    """Collect the report. ``params_path`` defaults to ./params.yaml, else the built-in defaults."""
+    import torch
+
+    from graphqa.config import apply_env_overrides
+    from graphqa.training.trainer import resolve_accelerator, resolve_precision
+
+    params, source = load_doctor_params(params_path)
+    params, applied = apply_env_overrides(params, environ)
+    accelerator = resolve_accelerator(params.trainer.accelerator)
+    cudnn = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
+    mps = getattr(torch.backends, "mps", None)
+    return DoctorReport(
+        python=sys.version.split()[0],
+        platform=platform.platform(),
+        versions=package_versions(),
+        cpu_count=usable_cpus(),
+        cuda_available=torch.cuda.is_available(),
+        cuda_build=torch.version.cuda,
+        cudnn=cudnn,
+        mps_available=bool(mps is not None and mps.is_available()),
+        devices=cuda_devices(),
+        params_source=source,
+        accelerator=accelerator,
+        precision_auto=resolve_precision("auto", accelerator),
+        precision_requested=params.trainer.precision,
+        precision_resolved=resolve_precision(params.trainer.precision, accelerator),
+        tf32_param=params.trainer.tf32,
+        num_workers=params.data.num_workers,
+        pin_memory=params.data.pin_memory,
+        env_overrides=applied,
+    )

@@ -1,0 +1,254 @@
+"""Score a predictions file: the metric set of DESIGN.md §5, pooled and per target.
+
+Reads what graphqa writes (``eval/predictions.csv``, ``graphqa predict``) and
+the layouts TopoQA-style inference scripts write: ``TARGET, MODEL, PRED_DOCKQ,
+TRUE_DOCKQ`` with spaces after the commas, lower-case headers
+(``target, model, pred_dockq, true_dockq``), a per-target ``MODEL,PRED_DOCKQ``
+result file joined with a labels file (``MODEL, dockq[, target]``). Headers are
+matched case- and space-insensitively through a few aliases.
+
+A model's target comes from the ``TARGET`` column, else the labels' ``target``
+column, else the model name before its first ``_`` (DESIGN.md §3).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from graphqa.metrics import DEFAULT_THRESHOLDS
+
+log = logging.getLogger(__name__)
+
+# Canonical column -> accepted header spellings (already normalised: lower case, "_" for spaces/dashes).
+PREDICTION_COLUMNS: dict[str, tuple[str, ...]] = {
+    "TARGET": ("target", "target_id", "target_name", "complex"),
+    "MODEL": ("model", "model_name", "model_id", "decoy", "name"),
+    "PRED_DOCKQ": ("pred_dockq", "predicted_dockq", "pred", "prediction", "pred_dockq_wave", "score"),
+    "TRUE_DOCKQ": ("true_dockq", "dockq", "label", "true", "dockq_wave"),
+}
+
+
+class ScoringError(ValueError):
+    """A predictions or labels file cannot be scored; the message names the file."""
+
+
+def normalise_header(name: str) -> str:
+    """``' Pred DockQ '`` → ``'pred_dockq'`` (BOM, case, spaces and dashes ignored)."""
+    return "_".join(name.replace("\ufeff", "").strip().lower().replace("-", " ").split())
+
+
+def target_from_model(model: str) -> str:
+    """The model name before its first ``_`` (DESIGN.md §3's last resort)."""
+    return model.split("_", 1)[0]
+
+
+def _read_csv(path: Path, columns: dict[str, tuple[str, ...]], required: Sequence[str],
+              kind: str) -> tuple[dict[str, list[str]], list[int]]:
+    """Columns of ``path`` by canonical name (values stripped) and each row's line number."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: {kind} file not found")
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle, skipinitialspace=True)
+        header = next(reader, None)
+        if not header:
+            raise ScoringError(f"{path}: empty {kind} file (expected a header with {', '.join(required)})")
+        normalised = [normalise_header(h) for h in header]
+        found: dict[str, int] = {}
+        for canonical, aliases in columns.items():
+            # Alias order is preference order: `pred_dockq` beats a generic `score`.
+            for alias in aliases:
+                if alias in normalised:
+                    found[canonical] = normalised.index(alias)
+                    break
+        missing = [c for c in required if c not in found]
+        if missing:
+            raise ScoringError(
+                f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(h.strip() for h in header)} "
+                f"(accepted spellings: " + "; ".join(f"{c}: {'/'.join(columns[c])}" for c in missing) + ")"
+            )
+        data: dict[str, list[str]] = {c: [] for c in found}
+        lines: list[int] = []
+        for row in reader:
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if len(row) < len(header):
+                raise ScoringError(f"{path}: line {reader.line_num}: {len(row)} fields, header has {len(header)}")
+            for canonical, index in found.items():
+                data[canonical].append(row[index].strip())
+            lines.append(reader.line_num)
+    return data, lines
+
+
+def _floats(values: Sequence[str], lines: Sequence[int], path: Path, column: str, allow_empty: bool) -> np.ndarray:
+    out = np.empty(len(values), dtype=np.float64)
+    for i, (text, line) in enumerate(zip(values, lines, strict=True)):
+        if allow_empty and text.lower() in ("", "nan", "na", "none"):
+            out[i] = math.nan
+            continue
+        try:
+            out[i] = float(text)
+        except ValueError:
+            raise ScoringError(f"{path}: line {line}: {column} {text!r} is not a number") from None
+        if not math.isfinite(out[i]):
+            raise ScoringError(f"{path}: line {line}: {column} is {text!r}; expected a finite number")
+    return out
+
+
+@dataclass
+class PredictionTable:
+    """Predictions (and labels where known) of a set of models, one row per model."""
+
+    targets: list[str]
+    models: list[str]
+    pred: np.ndarray
+    true: np.ndarray  # nan where a model has no label
+    source: Path
+
+    @property
+    def target_names(self) -> list[str]:
+        """Targets in order of first appearance."""
+        return list(dict.fromkeys(self.targets))
+
+    @property
+    def target_index(self) -> np.ndarray:
+        index = {name: i for i, name in enumerate(self.target_names)}
+        return np.asarray([index[t] for t in self.targets], dtype=np.int64)
+
+    @property
+    def labelled(self) -> np.ndarray:
+        return ~np.isnan(self.true)
+
+
+def read_labels(path: Path | str) -> dict[tuple[str | None, str], float]:
+    """A labels CSV (``MODEL, dockq[, capri, target]``) as ``{(target or None, model): dockq}``.
+
+    Read by the data layer's label reader, so ``graphqa score --labels`` accepts
+    exactly the files the pipeline trains on.
+    """
+    from graphqa.data.labels import read_labels as read_label_table
+
+    return {(row.target, row.model): row.dockq for row in read_label_table(path).rows}
+
+
+def _join_labels(targets: list[str | None], models: list[str], labels: dict[tuple[str | None, str], float],
+                 labels_path: Path) -> tuple[list[str | None], np.ndarray]:
+    """Look up each model's label: by (target, model) when both sides know the target, else by model."""
+    by_model: dict[str, list[tuple[str | None, float]]] = {}
+    for (target, model), value in labels.items():
+        by_model.setdefault(model, []).append((target, value))
+    out_targets, true = list(targets), np.full(len(models), math.nan)
+    for i, (target, model) in enumerate(zip(targets, models, strict=True)):
+        candidates = by_model.get(model, [])
+        if target is not None and (target, model) in labels:
+            true[i] = labels[(target, model)]
+        elif len(candidates) == 1 and (target is None or candidates[0][0] is None):
+            label_target, true[i] = candidates[0]
+            if out_targets[i] is None:
+                out_targets[i] = label_target
+        elif len(candidates) > 1 and target is None:
+            raise ScoringError(f"{labels_path}: model {model!r} is labelled under several targets "
+                               f"({', '.join(str(t) for t, _ in candidates)}); add a TARGET column to the predictions")
+    return out_targets, true
+
+
+def read_predictions(path: Path | str, labels: Path | str | None = None) -> PredictionTable:
+    """Read a predictions CSV leniently; join a labels CSV when given (it wins over TRUE_DOCKQ).
+
+    Raises :class:`ScoringError` naming the file and the missing columns, a
+    line whose value is not a number, or a model listed twice.
+    """
+    path = Path(path)
+    data, lines = _read_csv(path, PREDICTION_COLUMNS, ("MODEL", "PRED_DOCKQ"), "predictions")
+    if not lines:
+        raise ScoringError(f"{path}: no prediction rows")
+    models = data["MODEL"]
+    pred = _floats(data["PRED_DOCKQ"], lines, path, "PRED_DOCKQ", allow_empty=False)
+    targets: list[str | None] = [t or None for t in data["TARGET"]] if "TARGET" in data else [None] * len(models)
+    if labels is not None:
+        if "TRUE_DOCKQ" in data:
+            log.info("%s: TRUE_DOCKQ column ignored; labels come from %s", path, labels)
+        targets, true = _join_labels(targets, models, read_labels(labels), Path(labels))
+    elif "TRUE_DOCKQ" in data:
+        true = _floats(data["TRUE_DOCKQ"], lines, path, "TRUE_DOCKQ", allow_empty=True)
+    else:
+        raise ScoringError(f"{path}: no TRUE_DOCKQ column (accepted spellings: "
+                           f"{'/'.join(PREDICTION_COLUMNS['TRUE_DOCKQ'])}); pass --labels with MODEL,dockq")
+    resolved = [t if t is not None else target_from_model(m) for t, m in zip(targets, models, strict=True)]
+    seen: dict[tuple[str, str], int] = {}
+    for target, model, line in zip(resolved, models, lines, strict=True):
+        if (target, model) in seen:
+            raise ScoringError(f"{path}: line {line}: model {model!r} of target {target} already on line "
+                               f"{seen[(target, model)]}")
+        seen[(target, model)] = line
+    return PredictionTable(resolved, list(models), pred, true, path)
+
+
+@dataclass
+class ScoreReport:
+    """Pooled metrics and the per-target table of one prediction set."""
+
+    source: str
+    n_models: int
+    n_targets: int
+    n_unlabelled: int
+    thresholds: list[float]
+    top_k: int
+    pooled: dict[str, float]
+    per_target: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (``nan`` becomes ``null``)."""
+        return _json_safe({
+            "source": self.source, "n_models": self.n_models, "n_targets": self.n_targets,
+            "n_unlabelled": self.n_unlabelled, "thresholds": self.thresholds, "top_k": self.top_k,
+            "pooled": self.pooled, "per_target": self.per_target,
+        })
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def score_table(table: PredictionTable, thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+                top_k: int = 10) -> ScoreReport:
+    """Metrics over the labelled models: pooled (``compute_metrics``) and per target."""
+    from graphqa.evaluation import per_target_rows
+    from graphqa.metrics import compute_metrics
+
+    mask = table.labelled
+    n_unlabelled = int((~mask).sum())
+    if not mask.any():
+        raise ScoringError(f"{table.source}: none of the {len(mask)} models has a label")
+    if n_unlabelled:
+        missing = [m for m, ok in zip(table.models, mask.tolist(), strict=True) if not ok]
+        log.warning("%s: %d model(s) without a label are not scored: %s%s", table.source, n_unlabelled,
+                    ", ".join(missing[:5]), " …" if n_unlabelled > 5 else "")
+    targets = [t for t, ok in zip(table.targets, mask.tolist(), strict=True) if ok]
+    names = list(dict.fromkeys(targets))
+    index = {name: i for i, name in enumerate(names)}
+    target_index = np.asarray([index[t] for t in targets], dtype=np.int64)
+    pred, true = table.pred[mask], table.true[mask]
+    pooled = compute_metrics(pred, true, target_index, thresholds=thresholds, top_k=top_k)
+    per_target = per_target_rows(pred, true, target_index, names, thresholds, top_k)
+    return ScoreReport(str(table.source), int(mask.sum()), len(names), n_unlabelled, [float(t) for t in thresholds],
+                       int(top_k), pooled, per_target)
+
+
+def score_predictions(path: Path | str, labels: Path | str | None = None,
+                      thresholds: Sequence[float] = DEFAULT_THRESHOLDS, top_k: int = 10) -> ScoreReport:
+    """Read ``path`` (joined with ``labels``) and score it."""
+    return score_table(read_predictions(path, labels), thresholds, top_k)
