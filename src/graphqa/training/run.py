@@ -1,0 +1,291 @@
+"""One full training run: data, model, Trainer, fit, ranked checkpoints, summary and manifest.
+
+Run dir layout (docs/INTERFACES.md): ``checkpoints/`` (top-k, ``best.ckpt``,
+``second_best.ckpt``, ``third_best.ckpt``, ``last.ckpt``), ``dvclive/``,
+``summary.json``, ``run_manifest.json``, optional ``profiler/`` and
+``diagnostics.json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import io
+import json
+import logging
+import math
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from graphqa.config import TRAINING_SECTIONS, Params, apply_env_overrides
+from graphqa.io import ensure_writable_dir, read_json, write_json, write_text
+
+log = logging.getLogger(__name__)
+
+SUMMARY_FILE = "summary.json"
+# Written by a run; cleared when a run starts clean.
+RUN_OUTPUTS = ("checkpoints", "dvclive", "profiler", "wandb", SUMMARY_FILE, "run_manifest.json",
+               "diagnostics.json", "loggers.json")
+# Knobs that never change a run's results (DESIGN.md §6) and the resume switch itself.
+RUNTIME_KEYS = {
+    "data": ("num_workers", "pin_memory", "prefetch_factor", "persistent_workers"),
+    "trainer": ("enable_progress_bar", "resume"),
+}
+
+
+def result_digest(params: Params) -> str:
+    """Hash of what determines a run's results: seed, training sections and selection, minus runtime knobs."""
+    raw = params.to_dict()
+    core: dict[str, Any] = {"seed": raw["seed"], "selection": raw["selection"]}
+    for section in TRAINING_SECTIONS:
+        core[section] = {k: v for k, v in raw[section].items() if k not in RUNTIME_KEYS.get(section, ())}
+    return hashlib.sha256(json.dumps(core, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _completed_summary(run_dir: Path, digest: str) -> dict[str, Any] | None:
+    path = run_dir / SUMMARY_FILE
+    if not path.is_file():
+        return None
+    try:
+        summary = read_json(path)
+    except ValueError:
+        return None
+    best = run_dir / "checkpoints" / "best.ckpt"
+    if summary.get("status") == "completed" and summary.get("result_digest") == digest and best.is_file():
+        return summary
+    return None
+
+
+def clear_run_dir(run_dir: Path) -> None:
+    """Remove a previous run's outputs (only the names a run writes)."""
+    for name in RUN_OUTPUTS:
+        path = run_dir / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+
+
+def checkpoint_step(checkpoint: dict[str, Any]) -> int:
+    """The logger step at which a Lightning checkpoint was saved."""
+    loops = checkpoint.get("loops", {}).get("fit_loop", {})
+    return int(loops.get("epoch_loop.state_dict", {}).get("_batches_that_stepped", checkpoint.get("global_step", 0)))
+
+
+def trim_dvclive_history(dvclive_dir: Path, max_step: int) -> int:
+    """Drop DVCLive rows logged after ``max_step`` (a killed run's tail); returns rows removed.
+
+    A resumed run replays from its checkpoint, so rows past it would otherwise
+    appear twice.
+    """
+    removed = 0
+    for tsv in sorted((dvclive_dir / "plots" / "metrics").rglob("*.tsv")):
+        text = tsv.read_text(encoding="utf-8")
+        rows = list(csv.DictReader(io.StringIO(text), delimiter="\t"))
+        if not rows:
+            continue
+        keep = [r for r in rows if int(float(r["step"])) <= max_step]
+        if len(keep) == len(rows):
+            continue
+        removed += len(rows) - len(keep)
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), delimiter="\t", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(keep)
+        write_text(tsv, out.getvalue())
+    return removed
+
+
+def dedupe_dvclive_history(dvclive_dir: Path) -> int:
+    """Keep one row per step in each DVCLive series (the last written); returns rows removed."""
+    removed = 0
+    for tsv in sorted((dvclive_dir / "plots" / "metrics").rglob("*.tsv")):
+        rows = list(csv.DictReader(io.StringIO(tsv.read_text(encoding="utf-8")), delimiter="\t"))
+        if not rows:
+            continue
+        by_step: dict[int, dict[str, str]] = {}
+        for row in rows:
+            by_step[int(float(row["step"]))] = row
+        if len(by_step) == len(rows):
+            continue
+        removed += len(rows) - len(by_step)
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), delimiter="\t", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(by_step[s] for s in sorted(by_step))
+        write_text(tsv, out.getvalue())
+    return removed
+
+
+def _resume_checkpoint(run_dir: Path, params: Params, schema_digest: str) -> tuple[Path, dict[str, Any]] | None:
+    """``last.ckpt`` if it loads and fits this run's network; else None (with a warning)."""
+    from graphqa.training.checkpoint import EXTRAS_KEY, CheckpointError, load_checkpoint
+
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if not last.is_file():
+        log.info("resume: no %s yet; starting the run from the beginning", last)
+        return None
+    try:
+        checkpoint = load_checkpoint(last)
+    except CheckpointError as exc:
+        log.warning("resume: %s; starting the run from the beginning", exc)
+        return None
+    extras = checkpoint[EXTRAS_KEY]
+    saved_model = extras.get("params", {}).get("model")
+    if saved_model != dataclasses.asdict(params.model):
+        log.warning("resume: %s was trained with different model params; starting from the beginning", last)
+        return None
+    saved_schema = extras.get("schema_digest")
+    if saved_schema is not None and saved_schema != schema_digest:
+        log.warning("resume: %s was trained on a different feature schema; starting from the beginning", last)
+        return None
+    return last, checkpoint
+
+
+def _best_record(ckpt_cb: Any, module: Any) -> dict[str, Any]:
+    """Best score/val loss/val spearman/epoch, from the best checkpoint's own metrics."""
+    from graphqa.training.checkpoint import load_checkpoint
+
+    ranked = ckpt_cb.ranked()
+    if not ranked:
+        return {"score": None, "val_loss": None, "val_spearman": None, "epoch": -1, "checkpoint": None}
+    path, score = ranked[0]
+    checkpoint = load_checkpoint(path)
+    metrics = checkpoint.get("graphqa", {}).get("val_metrics", {})
+    return {
+        "score": _finite(score),
+        "val_loss": _finite(metrics.get("loss")),
+        "val_spearman": _finite(metrics.get("spearman")),
+        "val_per_target_spearman": _finite(metrics.get("per_target_spearman")),
+        "val_ranking_loss": _finite(metrics.get("ranking_loss")),
+        "epoch": int(checkpoint.get("epoch", -1)),
+        "checkpoint": Path(path).name,
+    }
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, run_dir: Path | str,
+              init_from: Path | str | None = None) -> dict[str, Any]:
+    """Train one run into ``run_dir`` and return its summary (also written to ``summary.json``).
+
+    * ``init_from``: initialise the weights from that checkpoint (fine-tuning),
+      with fresh optimizer and scheduler; its schema must match.
+    * ``params.trainer.resume``: a completed run with the same result-relevant
+      params is returned as is; otherwise the run continues from its own
+      ``checkpoints/last.ckpt`` (optimizer, scheduler, epoch, DVCLive step).
+      Without resume the run dir's previous outputs are cleared first.
+
+    Raises ``TrainingDivergedError`` (a RuntimeError) when the loss becomes
+    NaN/inf; summary.json then says ``failed`` and names epoch and batch.
+    """
+    from graphqa.data import FeatureSchema, GraphDataModule
+    from graphqa.training.callbacks import RankedCheckpoint, SpeedMeter, find_callback
+    from graphqa.training.checkpoint import init_from_checkpoint
+    from graphqa.training.loggers import DVCLIVE_DIR, remember_logger_ids
+    from graphqa.training.manifest import build_manifest, hash_files, write_manifest
+    from graphqa.training.module import GraphQAModule
+    from graphqa.training.trainer import build_trainer, resolve_accelerator, resolve_precision
+
+    started = time.time()
+    params, env_applied = apply_env_overrides(params)
+    run_dir = ensure_writable_dir(Path(run_dir))
+    packed_dir, schema_path = Path(packed_dir), Path(schema_path)
+    digest = result_digest(params)
+
+    schema = FeatureSchema.load(schema_path)
+    resume_from: Path | None = None
+    if params.trainer.resume:
+        done = _completed_summary(run_dir, digest)
+        if done is not None:
+            log.info("%s: already completed with these params; nothing to do (resume)", run_dir)
+            return done
+        found = _resume_checkpoint(run_dir, params, schema.digest())
+        if found is not None:
+            resume_from, checkpoint = found
+            removed = trim_dvclive_history(run_dir / DVCLIVE_DIR, checkpoint_step(checkpoint))
+            log.info("resuming %s from %s (epoch %s)%s", run_dir, resume_from, checkpoint.get("epoch"),
+                     f"; dropped {removed} DVCLive rows logged after it" if removed else "")
+    if resume_from is None:
+        clear_run_dir(run_dir)
+
+    data_params = params
+    if params.trainer.overfit_batches:
+        # overfitting needs the same batches every epoch
+        data_params = dataclasses.replace(params, data=dataclasses.replace(params.data, shuffle=False))
+    datamodule = GraphDataModule(packed_dir, data_params)
+    store_schema = getattr(datamodule, "schema", None)
+    if store_schema is not None:
+        schema.check_compatible(store_schema)
+
+    module = GraphQAModule(schema.node_dim, schema.edge_dim, params, schema.to_dict(), schema.digest())
+    if init_from is not None and resume_from is None:
+        init_from_checkpoint(module, init_from, schema)
+
+    trainer = build_trainer(params, run_dir, resume=resume_from is not None)
+    accelerator = resolve_accelerator(params.trainer.accelerator)
+    precision = resolve_precision(params.trainer.precision, params.trainer.accelerator)
+    data_hash = hash_files(packed_dir) if trainer.is_global_zero else None
+
+    status, error, summary = "running", None, {}
+    try:
+        trainer.fit(module, datamodule=datamodule, ckpt_path=str(resume_from) if resume_from else None,
+                    weights_only=True)
+        status = "interrupted" if trainer.interrupted else "completed"
+    except BaseException as exc:
+        interrupted = isinstance(exc, (KeyboardInterrupt, SystemExit))
+        status, error = ("interrupted" if interrupted else "failed"), f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        if trainer.is_global_zero:
+            ckpt_cb = find_callback(trainer, RankedCheckpoint)
+            speed = find_callback(trainer, SpeedMeter)
+            if status != "failed" and resume_from is not None:
+                dedupe_dvclive_history(run_dir / DVCLIVE_DIR)
+            wall = time.time() - started
+            summary = {
+                "status": status,
+                "error": error,
+                "best": _best_record(ckpt_cb, module) if ckpt_cb is not None else {},
+                "checkpoints": {
+                    "ranked": [Path(p).name for p, _ in ckpt_cb.ranked()] if ckpt_cb else [],
+                    **{name: src for name, src in getattr(ckpt_cb, "exported", {}).items()},
+                    "last": "last.ckpt" if (run_dir / "checkpoints" / "last.ckpt").is_file() else None,
+                },
+                "epochs_run": int(trainer.current_epoch),
+                "global_step": int(trainer.global_step),
+                "stopped_early": bool(getattr(trainer, "should_stop", False)) and status == "completed"
+                and trainer.current_epoch < params.trainer.max_epochs,
+                "resumed_from": str(resume_from) if resume_from else None,
+                "init_from": str(init_from) if init_from else None,
+                "last_val_metrics": {k: _finite(v) for k, v in module.last_val_metrics.items()},
+                "wall_time_s": round(wall, 3),
+                "train_graphs_per_s": _finite(speed.graphs_per_second) if speed else None,
+                "epoch_time_s": round(sum(speed.epoch_seconds) / len(speed.epoch_seconds), 3)
+                if speed and speed.epoch_seconds else None,
+                "precision": precision,
+                "params_digest": params.digest(),
+                "result_digest": digest,
+            }
+            write_json(run_dir / SUMMARY_FILE, summary)
+            write_manifest(run_dir, build_manifest(
+                params, packed_dir=packed_dir, schema_digest=schema.digest(), precision=precision,
+                accelerator=accelerator, env_overrides=env_applied, wall_time_s=wall, started_at=started,
+                world_size=trainer.world_size, data_hash=data_hash,
+                extra={"status": status, "init_from": str(init_from) if init_from else None,
+                       "resumed_from": str(resume_from) if resume_from else None},
+            ))
+            remember_logger_ids(trainer.loggers, run_dir)
+    if status == "completed":
+        log.info("%s: best selection score %s at epoch %s (%s)", run_dir, summary["best"].get("score"),
+                 summary["best"].get("epoch"), summary["best"].get("checkpoint"))
+    return summary

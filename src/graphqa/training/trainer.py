@@ -1,0 +1,136 @@
+"""Turn ``trainer.*`` params into a ``lightning.Trainer`` (every key mapped, nothing implied)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.loggers import Logger
+
+from graphqa.config import Params
+
+log = logging.getLogger(__name__)
+
+PROFILER_DIR = "profiler"
+_LEGACY_PRECISION = {"32": "32-true", "16": "16-mixed", "bf16": "bf16-mixed"}
+_CUDA_ACCELERATORS = ("gpu", "cuda")
+
+
+def resolve_accelerator(accelerator: str, *, cuda_available: bool | None = None) -> str:
+    """The device kind ``accelerator`` means here: ``cuda``, ``cpu``, ``mps`` or ``tpu``."""
+    cuda = torch.cuda.is_available() if cuda_available is None else cuda_available
+    if accelerator == "auto":
+        if cuda:
+            return "cuda"
+        mps = getattr(torch.backends, "mps", None)
+        return "mps" if mps is not None and mps.is_available() else "cpu"
+    return "cuda" if accelerator in _CUDA_ACCELERATORS else accelerator
+
+
+def resolve_precision(precision: str, accelerator: str = "auto", *, cuda_available: bool | None = None,
+                      bf16_supported: bool | None = None) -> str:
+    """Lightning precision for ``trainer.precision`` on this hardware (DESIGN.md §5).
+
+    ``auto``: ``bf16-mixed`` on CUDA with bf16, ``16-mixed`` on other CUDA,
+    ``32-true`` elsewhere. Legacy spellings (``32``, ``16``, ``bf16``) are
+    normalised. fp16 AMP cannot run off CUDA: ``16-mixed`` on a CPU/MPS run
+    falls back to ``32-true`` with a warning (never silently to bf16).
+    """
+    precision = _LEGACY_PRECISION.get(precision, precision)
+    device = resolve_accelerator(accelerator, cuda_available=cuda_available)
+    if precision == "auto":
+        if device != "cuda":
+            return "32-true"
+        bf16 = torch.cuda.is_bf16_supported() if bf16_supported is None else bf16_supported
+        return "bf16-mixed" if bf16 else "16-mixed"
+    if precision == "16-mixed" and device != "cuda":
+        log.warning("trainer.precision=16-mixed needs a CUDA device; this run is on %s and uses 32-true", device)
+        return "32-true"
+    return precision
+
+
+def set_tf32(enabled: bool) -> None:
+    """TF32 matmuls and cuDNN convolutions on/off (process-wide torch flags)."""
+    torch.backends.cuda.matmul.allow_tf32 = enabled
+    torch.backends.cudnn.allow_tf32 = enabled
+
+
+def build_profiler(kind: str | None, run_dir: Path) -> Any:
+    """A Lightning profiler that writes its report into ``<run_dir>/profiler/``."""
+    if kind is None:
+        return None
+    from lightning.pytorch import profilers
+
+    dirpath = Path(run_dir) / PROFILER_DIR
+    dirpath.mkdir(parents=True, exist_ok=True)
+    cls = {"simple": profilers.SimpleProfiler, "advanced": profilers.AdvancedProfiler,
+           "pytorch": profilers.PyTorchProfiler}[kind]
+    return cls(dirpath=str(dirpath), filename=kind)
+
+
+def build_trainer(
+    params: Params,
+    run_dir: Path | str,
+    *,
+    callbacks: Sequence[Callback] | None = None,
+    loggers: Sequence[Logger] | bool | None = None,
+    resume: bool = False,
+    extra_callbacks: Sequence[Callback] = (),
+) -> L.Trainer:
+    """A Trainer for one run in ``run_dir``; every ``trainer.*`` param is applied.
+
+    ``callbacks``/``loggers`` default to :func:`build_callbacks` /
+    :func:`build_loggers` (``loggers=False`` disables logging). Seeds
+    everything from ``params.seed``. The data layer shards itself, so
+    Lightning's distributed sampler is off.
+    """
+    from graphqa.training.callbacks import build_callbacks
+    from graphqa.training.checkpoint import SafeCheckpointIO
+    from graphqa.training.loggers import build_loggers
+
+    run_dir = Path(run_dir)
+    t = params.trainer
+    L.seed_everything(params.seed, workers=True, verbose=False)
+    set_tf32(t.tf32)
+    precision = resolve_precision(t.precision, t.accelerator)
+    if callbacks is None:
+        callbacks = build_callbacks(params, run_dir)
+    if loggers is None:
+        loggers = build_loggers(params, run_dir, resume=resume)
+    logger_arg: Any = list(loggers) if not isinstance(loggers, bool) else loggers
+    return L.Trainer(
+        accelerator=t.accelerator,
+        devices=t.devices,
+        num_nodes=t.num_nodes,
+        strategy=t.strategy,
+        precision=precision,
+        deterministic=t.deterministic,
+        benchmark=t.benchmark,
+        max_epochs=t.max_epochs,
+        max_time=t.max_time,
+        accumulate_grad_batches=t.accumulate_grad_batches,
+        gradient_clip_val=t.gradient_clip_val,
+        gradient_clip_algorithm=t.gradient_clip_algorithm,
+        val_check_interval=t.val_check_interval,
+        check_val_every_n_epoch=t.check_val_every_n_epoch,
+        limit_train_batches=t.limit_train_batches,
+        limit_val_batches=t.limit_val_batches,
+        overfit_batches=t.overfit_batches,
+        fast_dev_run=t.fast_dev_run,
+        detect_anomaly=t.detect_anomaly,
+        profiler=build_profiler(t.profiler, run_dir),
+        log_every_n_steps=t.log_every_n_steps,
+        enable_progress_bar=t.enable_progress_bar,
+        enable_model_summary=params.logging.verbose,
+        sync_batchnorm=t.sync_batchnorm,
+        use_distributed_sampler=False,
+        default_root_dir=str(run_dir),
+        callbacks=[*callbacks, *extra_callbacks],
+        logger=logger_arg,
+        plugins=[SafeCheckpointIO()],
+    )
