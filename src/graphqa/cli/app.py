@@ -22,6 +22,7 @@ app = typer.Typer(
 )
 app.add_typer(params_cli.app, name="params")
 app.add_typer(profiles_cli.app, name="profiles")
+app.command("predict")(predict_cli.predict_cmd)
 app.command("score")(predict_cli.score_cmd)
 app.command("leaderboard")(runs_cli.leaderboard_cmd)
 app.command("summarise")(runs_cli.summarise_cmd)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Annotated, Any
@@ -57,6 +56,38 @@ def print_report(report: Any, per_target_limit: int = 50) -> None:
     console.print(table)
     if len(rows) > per_target_limit:
         console.print(f"… {len(rows) - per_target_limit} more targets in the JSON output")
+
+
+def predict_cmd(
+    model: Annotated[Path, typer.Option("--model", "-m", help="Exported model dir (artifacts/model) or a .ckpt file.")],
+    graphs: Annotated[Path, typer.Option("--graphs", "-g", help="Graph dir: <TARGET>/<MODEL>.pt or flat <MODEL>.pt.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Predictions CSV to write.")],
+    labels: Annotated[Path | None, typer.Option("--labels", "-l", help="Labels CSV (MODEL, dockq[, target]): adds TRUE_DOCKQ and metrics.")] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Graphs per forward pass.")] = 128,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    metrics_json: Annotated[Path | None, typer.Option("--metrics", help="Metrics JSON (with --labels; default: OUT with .metrics.json).")] = None,
+    threshold: ThresholdOption = None,
+    top_k: TopKOption = 10,
+) -> None:
+    """Score new graphs with an exported model: writes TARGET, MODEL, PRED_DOCKQ (and TRUE_DOCKQ with
+    --labels) and RANK within target. Graphs whose schema differs from the model's are refused.
+
+    Example: graphqa predict --model artifacts/model --graphs new_graphs --out preds.csv --labels labels.csv
+    """
+    from graphqa.data.progress import progress_bar
+    from graphqa.io import write_json, write_text
+    from graphqa.prediction import predict_graphs, prediction_csv
+
+    result = predict_graphs(model, graphs, labels=labels, batch_size=batch_size, device=device,
+                            thresholds=threshold or DEFAULT_THRESHOLDS, top_k=top_k, progress=progress_bar)
+    write_text(out, prediction_csv(result.rows))
+    typer.echo(f"wrote {out}: {len(result.rows)} models of {len(result.targets)} targets"
+               + (f" ({len(result.skipped)} empty graph(s) skipped)" if result.skipped else ""))
+    if result.report is not None:
+        print_report(result.report)
+        metrics_path = metrics_json or out.with_suffix(".metrics.json")
+        write_json(metrics_path, result.report.to_dict())
+        typer.echo(f"wrote {metrics_path}")
 
 
 def score_cmd(

@@ -1,0 +1,212 @@
+"""Score a directory of graphs with an exported model (``graphqa predict``).
+
+The same code path as the evaluate stage: graphs are loaded safely by the data
+layer, packed into a (temporary) :class:`~graphqa.data.PackedGraphStore` with
+the data layer's packer, and scored by :class:`~graphqa.scoring_model.ScoringModel`,
+so predict reproduces evaluate's numbers for the same checkpoint.
+
+Before anything is packed, the graphs' schema (dims measured from the
+tensors; column names, edge module and variant from ``graph_metadata.json`` or
+the graphs' own metadata, where present) is checked against the schema the
+model was trained on. Whatever the graphs do not declare cannot be checked and
+is taken from the model (logged); whatever they do declare must match.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from graphqa.metrics import DEFAULT_THRESHOLDS
+
+log = logging.getLogger(__name__)
+
+PREDICTION_COLUMNS = ("TARGET", "MODEL", "PRED_DOCKQ", "TRUE_DOCKQ", "RANK")
+
+
+@dataclass
+class PredictionResult:
+    """Predictions for every usable graph of a directory, ranked within target."""
+
+    graphs_dir: Path
+    rows: list[dict[str, Any]]  # TARGET, MODEL, PRED_DOCKQ[, TRUE_DOCKQ], RANK; by target, then rank
+    skipped: list[dict[str, str]] = field(default_factory=list)  # empty graphs: model, file, reason
+    report: Any = None  # graphqa.scoring.ScoreReport when labels were given
+    unmatched_labels: int = 0  # label rows with no graph in the directory
+
+    @property
+    def targets(self) -> list[str]:
+        return sorted({row["TARGET"] for row in self.rows})
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` → ``cuda`` when available, else ``cpu``; ``cuda`` without a GPU is an error."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"--device {device}: no CUDA device is available here (use cpu or auto)")
+    if device != "cpu" and not device.startswith("cuda"):
+        raise ValueError(f"--device {device!r}: expected auto, cpu or cuda")
+    return device
+
+
+def graphs_schema(graphs_dir: Path, survey: Any, node_dim: int, edge_dim: int) -> Any:
+    """The FeatureSchema the graphs declare: measured dims + builder metadata (as the schema stage builds it)."""
+    from graphqa.data.layout import GRAPH_METADATA
+    from graphqa.data.schema import build_schema, metadata_from_graph, read_graph_metadata
+
+    hints = []
+    builder = read_graph_metadata(graphs_dir / GRAPH_METADATA)
+    if builder is not None:
+        hints.append(builder)
+    if survey.first_metadata_source is not None:
+        hints.append(metadata_from_graph(survey.first_metadata, f"metadata of {survey.first_metadata_source}"))
+    return build_schema(node_dim, edge_dim, hints)
+
+
+def check_graphs_fit(model_schema: Any, found: Any, graphs_dir: Path, model_path: Path | str) -> None:
+    """Raise ``SchemaMismatch`` naming the dims/module/columns where the graphs differ from the model.
+
+    Fields the graphs leave undeclared (generic column names, no edge module or
+    variant) are taken from the model and logged: they cannot be checked.
+    """
+    from graphqa.data import SchemaMismatch
+    from graphqa.data.schema import generic_columns
+
+    fill: dict[str, Any] = {}
+    if found.node_columns == generic_columns("node", found.node_dim) and found.node_dim == model_schema.node_dim:
+        fill["node_columns"] = list(model_schema.node_columns)
+    if found.edge_columns == generic_columns("edge", found.edge_dim) and found.edge_dim == model_schema.edge_dim:
+        fill["edge_columns"] = list(model_schema.edge_columns)
+    if found.edge_module is None:
+        fill["edge_module"] = model_schema.edge_module
+    if found.edge_feature_variant is None:
+        fill["edge_feature_variant"] = model_schema.edge_feature_variant
+    try:
+        model_schema.check_compatible(dataclasses.replace(found, **fill))
+    except SchemaMismatch as exc:
+        raise SchemaMismatch(f"{graphs_dir}: graphs do not fit the model {model_path} "
+                             f"(expected: the model's schema; found: the graphs'): {exc}") from None
+    unchecked = [k for k, v in fill.items() if v != getattr(found, k) and v not in (None, [])]
+    if unchecked:
+        log.info("%s: the graphs do not declare %s; assuming the model's", graphs_dir, ", ".join(unchecked))
+
+
+def _label_lookup(labels_path: Path, files: Sequence[Any]) -> tuple[dict[Path, tuple[str, float]], int]:
+    """``{graph path: (target, dockq)}`` joined as the data layer joins labels to graphs; and unmatched rows."""
+    from graphqa.data.labels import read_labels
+    from graphqa.data.layout import GraphIndex
+
+    table = read_labels(labels_path)
+    index = GraphIndex(list(files))
+    found: dict[Path, tuple[str, float]] = {}
+    unmatched = 0
+    for row in table.rows:
+        graph = index.find(row.model, row.target, f"{table.path}:{row.line}")
+        if graph is None:
+            unmatched += 1
+            continue
+        found[graph.path] = (row.target or graph.target, row.dockq)
+    return found, unmatched
+
+
+def predict_graphs(
+    model_path: Path | str,
+    graphs_dir: Path | str,
+    *,
+    labels: Path | str | None = None,
+    batch_size: int = 128,
+    device: str = "auto",
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    top_k: int = 10,
+    progress: Any = None,
+    work_dir: Path | str | None = None,
+) -> PredictionResult:
+    """Predict DockQ for every graph under ``graphs_dir`` (nested or flat) with an exported model.
+
+    ``progress`` is a ``(description) -> context manager yielding hook(done, total)``
+    factory (the CLI passes a rich bar); ``work_dir`` holds the temporary
+    packed store (default: the system temp dir). With ``labels`` (a CSV
+    ``MODEL, dockq[, target]``) the rows carry TRUE_DOCKQ and the result a
+    :class:`graphqa.scoring.ScoreReport` over the labelled graphs.
+    """
+    from contextlib import nullcontext
+
+    from graphqa.data import DataError, PackedGraphStore
+    from graphqa.data.layout import find_graphs
+    from graphqa.data.store import PackItem
+    from graphqa.data.survey import raise_for_problems, survey_graphs
+    from graphqa.evaluation import ranked_rows
+    from graphqa.scoring import PredictionTable, score_table
+    from graphqa.scoring_model import ScoringModel
+
+    graphs_dir = Path(graphs_dir)
+    bar = progress or (lambda description: nullcontext(None))
+    model = ScoringModel.load(model_path)  # first: a missing model fails before any graph is read
+    device = resolve_device(device)
+    if batch_size < 1:
+        raise ValueError(f"--batch-size {batch_size}: expected an integer >= 1")
+
+    files = find_graphs(graphs_dir)
+    with bar(f"loading {len(files)} graphs") as hook:
+        survey = survey_graphs(files, hook)
+    node_dim, edge_dim = raise_for_problems(survey, graphs_dir)
+    check_graphs_fit(model.schema, graphs_schema(graphs_dir, survey, node_dim, edge_dim), graphs_dir, model_path)
+
+    lookup, unmatched = _label_lookup(Path(labels), files) if labels is not None else ({}, 0)
+    if labels is not None:
+        if not lookup:
+            raise DataError(f"{labels}: none of its models has a graph under {graphs_dir}", kind="labels")
+        if unmatched:
+            log.warning("%s: %d labelled model(s) have no graph under %s", labels, unmatched, graphs_dir)
+    usable = {s.file.path for s in survey.usable}
+    items = []
+    for f in files:
+        if f.path in usable:
+            target, dockq = lookup.get(f.path, (f.target, math.nan))
+            items.append(PackItem(f.path, f.model, target, dockq))
+
+    with tempfile.TemporaryDirectory(prefix="graphqa-predict-", dir=work_dir) as tmp:
+        with bar(f"packing {len(items)} graphs") as hook:
+            store, skipped = PackedGraphStore.pack(
+                items, Path(tmp) / "store", split="predict", node_dim=model.schema.node_dim,
+                edge_dim=model.schema.edge_dim, schema_digest=model.schema.digest(), progress=hook)
+        pred = model.predict(store, batch_size=batch_size, device=device)
+        targets = [store.target_names[i] for i in store.target_index.tolist()]
+        names = list(store.names)
+        true = store.y.numpy().astype(np.float64)
+        del store  # release the memory maps before the directory goes
+    skipped += [{"model": s.file.key, "file": str(s.file.path), "reason": str(s.empty_reason)} for s in survey.empty]
+
+    rows = ranked_rows(targets, names, pred, true if labels is not None else None)
+    result = PredictionResult(graphs_dir, rows, skipped, unmatched_labels=unmatched)
+    if labels is not None:
+        table = PredictionTable(targets, names, pred.astype(np.float64), true, graphs_dir)
+        result.report = score_table(table, thresholds, top_k)
+    log.info("predicted %d graphs of %d targets%s", len(rows), len(result.targets),
+             f"; {len(skipped)} empty graph(s) skipped" if skipped else "")
+    return result
+
+
+def prediction_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """The predictions file: TARGET, MODEL, PRED_DOCKQ[, TRUE_DOCKQ], RANK (as eval/predictions.csv)."""
+    import csv
+    import io
+
+    if not rows:
+        return ",".join(c for c in PREDICTION_COLUMNS if c != "TRUE_DOCKQ") + "\n"
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
