@@ -7,6 +7,7 @@ import sys
 
 import typer
 
+from graphqa.cli import data as data_cli
 from graphqa.cli import doctor as doctor_cli
 from graphqa.cli import params as params_cli
 from graphqa.cli import predict as predict_cli
@@ -22,6 +23,7 @@ app = typer.Typer(
 )
 app.add_typer(params_cli.app, name="params")
 app.add_typer(profiles_cli.app, name="profiles")
+app.add_typer(data_cli.app, name="data")
 app.command("predict")(predict_cli.predict_cmd)
 app.command("score")(predict_cli.score_cmd)
 app.command("leaderboard")(runs_cli.leaderboard_cmd)

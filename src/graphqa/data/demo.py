@@ -1,0 +1,318 @@
+"""``graphqa data demo``: a deterministic demo dataset in the TopoQA / QTopoQA builder format.
+
+Per target, a synthetic native two-chain complex (:mod:`graphqa.data.complexes`)
+and ``decoys`` rigid-body docking decoys over a wide range of quality: near
+native, close, nearby and wrong-site poses in fixed shares, so every target
+has hits at DockQ 0.23, 0.49 and 0.80. Labels are the real DockQ formula
+against the native (:mod:`graphqa.data.dockq`); each decoy becomes an interface
+graph with the real builder's 172 node and 11 edge features
+(:mod:`graphqa.data.interface_features`).
+
+Output (``out`` = ``data`` by default)::
+
+    graphs/<TARGET>/<TARGET>_decoyNNN.pt   torch_geometric Data(x, edge_index, edge_attr) + metadata dict
+    graphs/graph_metadata.json             QTopoQA layout: "TARGET/MODEL" -> edge module, params, columns
+    labels/{train,val,test}.csv            MODEL,dockq,capri; split by target
+    demo.json                              generator settings and dataset statistics
+
+Re-running with the same arguments writes byte-identical files (seeded per
+target, fixed float formatting, ``torch.save`` into memory with a fixed
+archive name), so ``dvc add data`` reproduces the same hash.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from graphqa.data.complexes import TIERS, make_decoy, make_target
+from graphqa.data.dockq import DockQReference
+from graphqa.data.interface_features import (
+    EDGE_COLUMNS,
+    EDGE_MODULE,
+    EDGE_PARAMS,
+    EDGE_VARIANT,
+    NODE_COLUMNS,
+    interface_graph,
+)
+from graphqa.data.labels import CAPRI_CLASSES, SPLITS, capri_class
+from graphqa.data.progress import ProgressHook
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TARGETS = 30
+DEFAULT_DECOYS = 40
+DEFAULT_SEED = 222
+# Share of each decoy quality tier per target.
+TIER_SHARES: dict[str, float] = {"near_native": 0.15, "close": 0.2, "nearby": 0.3, "wrong_site": 0.35}
+DIGITS = 5  # features are rounded so tiny floating-point noise never changes the bytes
+
+
+@dataclass(frozen=True)
+class DemoDecoy:
+    model: str
+    tier: str
+    dockq: float
+    capri: str
+    x: np.ndarray
+    edge_index: np.ndarray
+    edge_attr: np.ndarray
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What :func:`generate_demo` wrote."""
+
+    out_dir: Path
+    graphs: int
+    splits: dict[str, list[str]]  # split -> targets
+    stats: dict[str, Any]
+
+
+def target_names(count: int, seed: int) -> list[str]:
+    """``count`` distinct PDB-like target codes (digit + 3 letters/digits), deterministic in ``seed``."""
+    rng = np.random.default_rng([seed, 0x7A46])
+    alphabet = list("ABCDEFGHIJKLMNPQRSTUVWXYZ0123456789")
+    names: list[str] = []
+    while len(names) < count:
+        name = str(rng.integers(1, 10)) + "".join(rng.choice(alphabet, size=3))
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def split_targets(names: list[str], seed: int) -> dict[str, list[str]]:
+    """Targets shuffled and split about 4 : 1 : 1 into train / val / test (at least one each)."""
+    if len(names) < 3:
+        raise ValueError(f"the demo needs at least 3 targets (one per split), got {len(names)}")
+    order = [names[i] for i in np.random.default_rng([seed, 0x5B17]).permutation(len(names))]
+    n_eval = max(1, round(len(names) / 6))
+    return {"train": sorted(order[2 * n_eval :]), "val": sorted(order[:n_eval]), "test": sorted(order[n_eval : 2 * n_eval])}
+
+
+def tier_schedule(decoys: int, rng: np.random.Generator) -> list[str]:
+    """Quality tier of each decoy: fixed shares (largest remainder), shuffled."""
+    raw = {t: TIER_SHARES[t] * decoys for t in TIERS}
+    counts = {t: int(v) for t, v in raw.items()}
+    for t in sorted(raw, key=lambda t: raw[t] - counts[t], reverse=True)[: decoys - sum(counts.values())]:
+        counts[t] += 1
+    tiers = [t for t in TIERS for _ in range(counts[t])]
+    return [tiers[i] for i in rng.permutation(len(tiers))]
+
+
+def generate_target(seed: int, index: int, name: str, decoys: int) -> list[DemoDecoy]:
+    """All decoys of one target (pure: depends only on the arguments)."""
+    rng = np.random.default_rng([seed, index])
+    target = make_target(name, rng)
+    reference = DockQReference.from_native(
+        target.receptor.atoms, target.receptor.mask, target.ligand.atoms, target.ligand.mask
+    )
+    out = []
+    for j, tier in enumerate(tier_schedule(decoys, rng)):
+        receptor, ligand = make_decoy(target, tier, rng)
+        quality = reference.score(receptor.atoms, receptor.mask, ligand.atoms, ligand.mask)
+        x, edge_index, edge_attr = interface_graph(receptor, ligand)
+        dockq = round(quality.dockq, 4)
+        out.append(DemoDecoy(
+            model=f"{name}_decoy{j:03d}", tier=tier, dockq=dockq, capri=capri_class(dockq),
+            x=np.round(x, DIGITS).astype(np.float32), edge_index=edge_index,
+            edge_attr=np.round(edge_attr, DIGITS).astype(np.float32),
+        ))
+    return out
+
+
+def _generate_job(job: tuple[int, int, str, int]) -> list[DemoDecoy]:
+    return generate_target(*job)
+
+
+def _graph_bytes(decoy: DemoDecoy, target: str) -> bytes:
+    import torch
+    from torch_geometric.data import Data
+
+    data = Data(
+        x=torch.from_numpy(decoy.x),
+        edge_index=torch.from_numpy(decoy.edge_index),
+        edge_attr=torch.from_numpy(decoy.edge_attr),
+    )
+    data.metadata = {
+        "edge_module": EDGE_MODULE,
+        "edge_params": dict(EDGE_PARAMS),
+        "edge_info": _edge_info(decoy),
+        "builder": {"name": "graphqa data demo", "target": target, "model": decoy.model},
+    }
+    buffer = io.BytesIO()  # in memory: the archive name inside the zip is always "archive"
+    torch.save(data, buffer)
+    return buffer.getvalue()
+
+
+def _edge_info(decoy: DemoDecoy) -> dict[str, Any]:
+    return {
+        "edge_count": int(decoy.edge_index.shape[1]),
+        "feature_dim": len(EDGE_COLUMNS),
+        "edge_feature_variant": EDGE_VARIANT,
+        "distance_window": [EDGE_PARAMS["distance_min"], EDGE_PARAMS["distance_max"]],
+    }
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    from graphqa.io import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def _default_workers(targets: int) -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, targets, 8))
+
+
+def generate_demo(
+    out_dir: str | Path,
+    *,
+    targets: int = DEFAULT_TARGETS,
+    decoys: int = DEFAULT_DECOYS,
+    seed: int = DEFAULT_SEED,
+    workers: int | None = None,
+    progress: ProgressHook | None = None,
+) -> DemoSummary:
+    """Write the demo dataset under ``out_dir`` (replacing its graphs/, labels/ and demo.json).
+
+    Example: ``generate_demo("data", targets=8, decoys=16)``
+    """
+    from graphqa.io import write_json, write_text
+
+    if targets < 3 or decoys < 4:
+        raise ValueError(f"the demo needs >= 3 targets and >= 4 decoys per target, got {targets} x {decoys}")
+    out_dir = Path(out_dir)
+    names = target_names(targets, seed)
+    splits = split_targets(names, seed)
+    split_of = {t: s for s, ts in splits.items() for t in ts}
+    jobs = [(seed, i, name, decoys) for i, name in enumerate(names)]
+    workers = workers or _default_workers(targets)
+    total = targets * decoys
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = _new_dir(out_dir, ".demo-")
+    try:
+        metadata: dict[str, Any] = {}
+        rows: dict[str, list[tuple[str, float, str]]] = {s: [] for s in SPLITS}
+        tiers: dict[str, Counter[str]] = {}
+        sizes: list[tuple[int, int]] = []
+        if workers > 1 and "fork" in _start_methods():
+            executor = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"))
+            results = executor.map(_generate_job, jobs)
+        else:
+            executor, results = None, map(_generate_job, jobs)
+        try:
+            done = 0
+            for name, decoy_list in zip(names, results, strict=True):
+                for decoy in decoy_list:
+                    _write_bytes(staging / "graphs" / name / f"{decoy.model}.pt", _graph_bytes(decoy, name))
+                    metadata[f"{name}/{decoy.model}"] = {
+                        "edge_module": EDGE_MODULE,
+                        "edge_params": dict(EDGE_PARAMS),
+                        "edge_metadata": _edge_info(decoy),
+                        "node_feature_columns": NODE_COLUMNS,
+                        "node_feature_dim": len(NODE_COLUMNS),
+                    }
+                    rows[split_of[name]].append((decoy.model, decoy.dockq, decoy.capri))
+                    tiers.setdefault(decoy.tier, Counter())[decoy.capri] += 1
+                    sizes.append((decoy.x.shape[0], decoy.edge_index.shape[1]))
+                done += len(decoy_list)
+                if progress is not None:
+                    progress(done, total)
+        finally:
+            if executor is not None:
+                executor.shutdown()
+
+        metadata.update({
+            "edge_module": EDGE_MODULE,
+            "edge_feature_dim": len(EDGE_COLUMNS),
+            "node_feature_dim": len(NODE_COLUMNS),
+            "_edge_schema": {"dim": len(EDGE_COLUMNS), "module": EDGE_MODULE, "columns": EDGE_COLUMNS},
+            "_node_schema": {"dim": len(NODE_COLUMNS), "columns": NODE_COLUMNS},
+            "_builder": {"name": "graphqa data demo", "seed": seed, "targets": targets, "decoys": decoys},
+        })
+        write_text(staging / "graphs" / "graph_metadata.json", json.dumps(metadata, indent=2, sort_keys=True) + "\n")
+        for split, split_rows in rows.items():
+            lines = ["MODEL,dockq,capri"] + [f"{m},{q:.4f},{c}" for m, q, c in sorted(split_rows)]
+            write_text(staging / "labels" / f"{split}.csv", "\n".join(lines) + "\n")
+        stats = _statistics(rows, tiers, sizes)
+        write_json(staging / "demo.json", {
+            "generator": "graphqa data demo",
+            "seed": seed,
+            "targets": targets,
+            "decoys_per_target": decoys,
+            "splits": splits,
+            **stats,
+        })
+        _swap_in(staging, out_dir, ("graphs", "labels", "demo.json"))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    log.info("demo dataset: %d graphs in %s", total, out_dir)
+    return DemoSummary(out_dir=out_dir, graphs=total, splits=splits, stats=stats)
+
+
+def _start_methods() -> list[str]:
+    import multiprocessing
+
+    return multiprocessing.get_all_start_methods()
+
+
+def _statistics(rows: dict[str, list[tuple[str, float, str]]], tiers: dict[str, Counter[str]],
+                sizes: list[tuple[int, int]]) -> dict[str, Any]:
+    every = [q for split_rows in rows.values() for _, q, _ in split_rows]
+    by_class: dict[str, list[float]] = {c: [] for c in CAPRI_CLASSES}
+    for split_rows in rows.values():
+        for _, q, c in split_rows:
+            by_class[c].append(q)
+    nodes, edges = [n for n, _ in sizes], [e for _, e in sizes]
+    return {
+        "graphs": len(every),
+        "graphs_per_split": {s: len(r) for s, r in rows.items()},
+        "capri_counts": {s: {c: sum(1 for *_, k in r if k == c) for c in CAPRI_CLASSES} for s, r in rows.items()},
+        "dockq": {
+            c: ({"count": len(v), "min": min(v), "median": round(float(np.median(v)), 4), "max": max(v)} if v else {"count": 0})
+            for c, v in by_class.items()
+        },
+        "tiers": {t: dict(sorted(c.items())) for t, c in sorted(tiers.items())},
+        "nodes_per_graph": {"min": min(nodes), "median": float(np.median(nodes)), "max": max(nodes)},
+        "edges_per_graph": {"min": min(edges), "median": float(np.median(edges)), "max": max(edges)},
+    }
+
+
+def _swap_in(staging: Path, out_dir: Path, names: tuple[str, ...]) -> None:
+    """Move ``names`` from ``staging`` into ``out_dir``, replacing what is there."""
+    for name in names:
+        target = out_dir / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        os.replace(staging / name, target)
+
+
+def _new_dir(parent: Path, prefix: str) -> Path:
+    """A fresh hidden directory in ``parent`` with the usual permissions (mkdtemp's are owner-only)."""
+    while True:
+        path = parent / f"{prefix}{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue

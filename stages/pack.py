@@ -1,0 +1,45 @@
+"""DVC stage ``pack``: one contiguous, memory-mappable store per split.
+
+Writes ``<out>/{train,val,test}/`` and ``<out>/feature_metadata.json``. Graphs
+and labels are those the schema was discovered on (its ``sources``), unless
+``--graphs`` / ``--labels`` say otherwise.
+
+Example: python stages/pack.py --schema artifacts/schema/feature_metadata.json --out artifacts/packed
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+# Python puts this script's folder first on sys.path; a stage named like a stdlib
+# module (stages/select.py) would shadow it, so drop the folder (stages import nothing from it).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--schema", default="artifacts/schema/feature_metadata.json", help="schema stage output")
+    parser.add_argument("--out", default="artifacts/packed", help="output directory")
+    parser.add_argument("--graphs", default=None, help="graph directory (default: the schema's sources.graphs)")
+    parser.add_argument("--labels", default=None, help="label directory (default: the schema's sources.labels)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    from graphqa.data.errors import DataError
+    from graphqa.data.pack import pack_dataset
+    from graphqa.data.progress import progress_bar
+
+    try:
+        with progress_bar("pack: writing stores") as progress:
+            pack_dataset(args.schema, args.out, graphs_dir=args.graphs, labels_dir=args.labels, progress=progress)
+    except (DataError, OSError) as exc:
+        logging.getLogger("pack").error("%s", exc)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
