@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import pickle
 import sys
+import warnings
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -122,7 +123,9 @@ def _read(path: Path) -> Any:
     if not path.is_file():
         raise DataError(f"{path}: graph file not found", kind="unreadable")
     try:
-        with torch.serialization.safe_globals(_allowed_globals()):
+        with torch.serialization.safe_globals(_allowed_globals()), warnings.catch_warnings():
+            # A raw (non-torch) pickle triggers a protocol warning before it is refused anyway.
+            warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         text = str(exc)
