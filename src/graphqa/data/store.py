@@ -162,10 +162,10 @@ class PackedGraphStore:
                 array = np.load(path, mmap_mode="c", allow_pickle=False)
             except FileNotFoundError:
                 raise DataError(f"{path}: missing from the packed store", kind="store") from None
-            except ValueError as exc:
-                if "empty" in str(exc) or "mmap length" in str(exc):
-                    array = np.load(path, allow_pickle=False)  # zero-size arrays cannot be mapped
-                else:
+            except ValueError:
+                try:  # zero-size arrays cannot be mapped; anything else fails here too
+                    array = np.load(path, allow_pickle=False)
+                except ValueError as exc:
                     raise DataError(f"{path}: not a readable .npy array ({exc}); truncated?", kind="store") from None
             if array.dtype != np.dtype(dtype) or array.shape != expected[name]:
                 raise DataError(
