@@ -1,4 +1,8 @@
-"""DVC stage select: rank the sweep members by selection score, keep the winner."""
+"""DVC stage select: rank the sweep members by selection score, keep the winner.
+
+(Not named select.py: a script folder comes first on sys.path, and a select.py
+there would shadow the standard library module that subprocess imports.)
+"""
 
 from __future__ import annotations
 
