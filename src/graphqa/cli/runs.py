@@ -23,6 +23,7 @@ SUMMARY = "summary.json"
 MANIFEST = "run_manifest.json"
 CHECKPOINTS = "checkpoints"
 RANKED = ("best.ckpt", "second_best.ckpt", "third_best.ckpt")
+ACTIVE_STATES = ("training", "not started")
 # epoch=007-score=0.0412-val_loss=0.0518.ckpt (Lightning may add -v1 on a name clash)
 _CKPT_FIELDS = re.compile(r"(epoch|score|val_loss)=(-?[0-9.]+(?:e-?[0-9]+)?|nan|inf)")
 
@@ -112,7 +113,7 @@ def summarise_run(run_dir: Path) -> dict[str, Any]:
         "best": summary.get("best", {}),
         "checkpoint": str(best_ckpt) if best_ckpt.is_file() else None,
         "ranked_checkpoints": [str(run_dir / CHECKPOINTS / n) for n in RANKED if (run_dir / CHECKPOINTS / n).is_file()],
-        "top_k": [{"path": str(p), **f} for p, f in scored],
+        "top_k": [{"path": str(p), **f, "epoch": int(f.get("epoch", -1))} for p, f in scored],
         "epochs_run": summary.get("epochs_run"),
         "wall_time_s": summary.get("wall_time_s"),
         "precision": manifest.get("precision", summary.get("precision")),
@@ -161,7 +162,9 @@ def _fmt(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.4g}" if abs(value) >= 1e4 else f"{value:.4f}"
+        if math.isnan(value):
+            return "nan"
+        return f"{value:.4g}" if abs(value) >= 1e4 or 0 < abs(value) < 1e-3 else f"{value:.4f}"
     return str(value)
 
 
@@ -182,6 +185,8 @@ def render_snapshot(snapshot: dict[str, Any]) -> Any:
 
     head = Table(box=None, show_header=False, title=f"{snapshot['run_dir']}  [{snapshot['state']}]",
                  title_justify="left")
+    head.add_column(no_wrap=True)
+    head.add_column(overflow="fold")
     best = snapshot["best"]
     if best is None:
         head.add_row("best checkpoint", "none yet (no validation has finished)")
@@ -215,29 +220,34 @@ def leaderboard_cmd(
 
     Example: graphqa leaderboard --runs runs/sweep --limit 5
     """
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    from graphqa.leaderboard import RunRecord, leaderboard_rows, rank_runs
+    from graphqa.leaderboard import KEY_PARAMS, RunRecord, leaderboard_rows, rank_runs
 
     dirs = find_run_dirs(runs)
     console = Console()
     if not dirs:
         console.print(f"no runs under {runs} (no {SUMMARY} found)")
         return
-    records = rank_runs(RunRecord.from_run_dir(d) for d in dirs)
+    records = rank_runs(RunRecord.from_run_dir(d) for d in dirs)[: limit or None]
     rows = leaderboard_rows(records)
-    if limit:
-        rows = rows[:limit]
-    labels = {r.run_dir: r.name if r.run_dir == runs else r.run_dir.relative_to(runs).as_posix() for r in records}
-    table = Table(title=f"{len(records)} run(s) under {runs}, best first (lower selection score is better)",
-                  title_justify="left")
-    columns = [c for c in rows[0] if c != "run"]
-    table.add_column("run")
-    for column in columns:
-        table.add_column(column, justify="right" if column != "status" else "left")
-    for record, row in zip(records, rows, strict=False):
-        table.add_row(labels[record.run_dir], *(_fmt(row[c]) for c in columns))
+    # Key params that differ between the runs get a column; the rest go into the caption.
+    varying = [c for c in KEY_PARAMS if len({repr(row[c]) for row in rows}) > 1]
+    same = "  ".join(f"{c}={_fmt(rows[0][c])}" for c in KEY_PARAMS if c not in varying)
+    table = Table(title=f"{len(dirs)} run(s) under {runs}, best first (lower selection score is better)",
+                  title_justify="left", caption=f"all shown runs: {same}" if same else None, caption_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    headers = {"rank": "#", "selection_score": "selection\nscore", "val_loss": "val\nloss",
+               "val_spearman": "val\nspearman", "best_epoch": "best\nepoch", "status": "status"}
+    table.add_column("#", justify="right")
+    table.add_column("run", overflow="fold")
+    for column in (*list(headers)[1:], *varying):
+        table.add_column(headers.get(column, column), justify="left" if column == "status" else "right")
+    for record, row in zip(records, rows, strict=True):
+        run = record.name if record.run_dir == runs else record.run_dir.relative_to(runs).as_posix()
+        table.add_row(str(row["rank"]), run, *(_fmt(row[c]) for c in (*list(headers)[1:], *varying)))
     console.print(table)
 
 
@@ -271,13 +281,17 @@ def monitor_cmd(
         return
     cache: dict[Path, tuple[float, dict[str, Any]]] = {}
     snapshot = monitor_snapshot(run_dir, cache)
+    if snapshot["state"] not in ACTIVE_STATES:  # already over: nothing to follow
+        console.print(render_snapshot(snapshot))
+        console.print(f"run {snapshot['state']}")
+        return
     try:
-        with Live(render_snapshot(snapshot), console=console, refresh_per_second=4, transient=False) as live:
-            while snapshot["state"] in ("training", "not started", "running"):
+        with Live(render_snapshot(snapshot), console=console, refresh_per_second=4) as live:
+            while snapshot["state"] in ACTIVE_STATES:
                 time.sleep(interval)
                 snapshot = monitor_snapshot(run_dir, cache)
                 live.update(render_snapshot(snapshot))
     except KeyboardInterrupt:
-        console.print("stopped watching (the run itself is not affected)")
+        console.print("\nstopped watching (the run itself is not affected)")
         return
-    console.print(f"run {snapshot['state']}")
+    console.print(f"\nrun {snapshot['state']}")
