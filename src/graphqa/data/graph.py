@@ -129,17 +129,23 @@ def _read(path: Path) -> Any:
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         text = str(exc)
-        if "Weights only load failed" in text or "Unsupported" in text or "allowlist" in text:
-            reason = next((line.strip() for line in text.splitlines() if "GLOBAL" in line or "Unsupported" in line), "")
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        # torch's message advises weights_only=False; keep only its diagnosis.
+        marker = next((i for i, line in enumerate(lines) if "WeightsUnpickler error:" in line), None)
+        detail = lines[marker].split("WeightsUnpickler error:", 1)[1].strip() if marker is not None else ""
+        if marker is not None and not detail and marker + 1 < len(lines):
+            detail = lines[marker + 1]
+        detail = detail or next((line for line in lines if "GLOBAL" in line), "unsupported pickle content")
+        # Globals, constructors or calls outside the allowlist: content that would run code.
+        if any(key in text for key in ("GLOBAL", "global", "allowlisted", "unrecognized function", "Can only")):
             raise DataError(
-                f"{path}: refused to load: the pickle needs a global that is not an allowed PyG graph class "
-                f"({reason or 'unsupported content'}); expected a torch_geometric Data or a dict of tensors. "
+                f"{path}: refused to load: the pickle needs something other than the allowed PyG graph classes "
+                f"({detail.split('. ')[0]}); expected a torch_geometric Data or a dict of tensors. "
                 "Nothing in the file was executed.",
                 kind="refused",
             ) from None
         raise DataError(
-            f"{path}: not a readable PyTorch graph file (corrupt or truncated?): {(text.splitlines() or ['unpickling failed'])[0]}",
-            kind="unreadable",
+            f"{path}: not a readable PyTorch graph file (corrupt or truncated?): {detail}", kind="unreadable"
         ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, KeyError, IndexError, TypeError) as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0].split(". ")[0]
