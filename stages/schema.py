@@ -11,11 +11,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
-
-# Python puts this script's folder first on sys.path; a stage named like a stdlib
-# module (stages/select.py) would shadow it, so drop the folder (stages import nothing from it).
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 
 def main(argv: list[str] | None = None) -> int:
