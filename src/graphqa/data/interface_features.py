@@ -77,10 +77,13 @@ def _nearest(d: np.ndarray, columns: np.ndarray, k: int = 4) -> np.ndarray:
 
 def _stats(points: np.ndarray, keep: np.ndarray, values: list[np.ndarray]) -> list[np.ndarray]:
     """sum, min, max, mean, std of each value over the atoms that are ``points`` of a row and ``keep`` (0s if none)."""
-    weights = points.astype(np.float32)
-    keep_f = keep.astype(np.float32)
-    columns = [keep_f] + [keep_f * np.where(keep, v, 0.0) for v in values] + [keep_f * np.where(keep, v, 0.0) ** 2 for v in values]
-    sums = weights @ np.stack(columns, 1)  # one product for counts, sums and sums of squares
+    # Counts, sums and sums of squares per row in exact integer arithmetic (values in
+    # micro-ångström): no floating-point summation order, so every machine gets the
+    # same bits and the demo data stays byte-identical anywhere.
+    kept = [np.rint(np.where(keep, v, 0.0) * 1e6).astype(np.int64) for v in values]
+    columns = np.stack([keep.astype(np.int64)] + kept + [v * v for v in kept], 1)  # [A, 1 + 2V]
+    exact = points.astype(np.int64) @ columns
+    sums = np.concatenate([exact[:, :1], exact[:, 1 : 1 + len(values)] / 1e6, exact[:, 1 + len(values) :] / 1e12], 1)
     count = sums[:, 0]
     mask = points & keep[None]
     out = []
