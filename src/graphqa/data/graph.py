@@ -130,7 +130,7 @@ def _read(path: Path) -> Any:
     except pickle.UnpicklingError as exc:
         text = str(exc)
         lines = [line.strip() for line in text.splitlines() if line.strip()]
-        # torch's message advises weights_only=False; keep only its diagnosis.
+        # torch's message advises turning the safe mode off; keep only its diagnosis.
         marker = next((i for i, line in enumerate(lines) if "WeightsUnpickler error:" in line), None)
         detail = lines[marker].split("WeightsUnpickler error:", 1)[1].strip() if marker is not None else ""
         if marker is not None and not detail and marker + 1 < len(lines):
