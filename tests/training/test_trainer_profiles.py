@@ -16,7 +16,7 @@ from lightning.pytorch.strategies import DDPStrategy, SingleDeviceStrategy
 from graphqa.compose import composed, list_profiles
 from graphqa.config import params_from_dict
 from graphqa.training.callbacks import DiagnosticsCallback, NonFiniteLossGuard, RankedCheckpoint
-from graphqa.training.trainer import build_trainer, resolve_accelerator, resolve_precision
+from graphqa.training.trainer import build_trainer, resolve_accelerator, resolve_precision, training_data_params
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "params"
 PROFILES = [p.name for p in list_profiles(CONFIG_DIR)]
@@ -90,9 +90,10 @@ def test_trainer_gets_what_the_profile_says(name, tmp_path, monkeypatch, torch_f
     assert trainer.gradient_clip_algorithm.value == t.gradient_clip_algorithm
     assert trainer.check_val_every_n_epoch == t.check_val_every_n_epoch
     assert trainer.val_check_interval == t.val_check_interval
-    assert trainer.overfit_batches == t.overfit_batches
-    if t.overfit_batches:  # Lightning then trains and validates on exactly those batches
+    if t.overfit_batches:  # fixed batches, unshuffled (Lightning's own flag would break the batch sampler)
         assert trainer.limit_train_batches == t.overfit_batches == trainer.limit_val_batches
+        assert trainer.overfit_batches == 0
+        assert training_data_params(params).data.shuffle is False
     else:
         assert trainer.limit_train_batches == t.limit_train_batches
         assert trainer.limit_val_batches == t.limit_val_batches
@@ -170,7 +171,7 @@ SPOT_CHECKS = {  # a few promises of DESIGN.md §6, spelled out
     "ddp": lambda tr: isinstance(tr.strategy, DDPStrategy),
     "kaggle": lambda tr: tr.val_check_interval == 0.5 and any(isinstance(cb, Timer) for cb in tr.callbacks),
     "hpc": lambda tr: torch.backends.cudnn.benchmark,
-    "overfit_small": lambda tr: tr.overfit_batches == 2,
+    "overfit_small": lambda tr: tr.limit_train_batches == 2 == tr.limit_val_batches and tr.max_epochs == 150,
     "diagnose": lambda tr: any(isinstance(cb, DiagnosticsCallback) for cb in tr.callbacks),
     "local_dev": lambda tr: tr.limit_train_batches == 0.25 and tr.limit_val_batches == 0.5,
 }

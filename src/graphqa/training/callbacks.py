@@ -113,6 +113,10 @@ class SpeedMeter(Callback):
         self._epoch_start = 0.0
         self._val_seconds = 0.0
         self._val_start = 0.0
+        self.first_epoch: int | None = None  # the epoch this process started at (> 0 after a resume)
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.first_epoch = trainer.current_epoch
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._epoch_start, self._val_seconds = time.perf_counter(), 0.0
@@ -168,7 +172,8 @@ class DiagnosticsCallback(Callback):
             self.grad_norms.append({"step": trainer.global_step, "epoch": trainer.current_epoch,
                                     "norms": dict(zip(per_layer, norms, strict=True))})
 
-    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # after the module's on_validation_epoch_end, which gathers the whole validation set
         last = getattr(pl_module, "last_validation", None)
         if trainer.sanity_checking or not last:
             return

@@ -43,7 +43,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu", *, 
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "Weights only load failed" in str(exc):
+        if "GLOBAL" in str(exc):  # the pickle names a class or function to call: refused, never run
             raise CheckpointError(
                 f"{path}: refused: the file holds pickled objects other than tensors and plain containers "
                 f"(it could run code on load); only weights_only checkpoints are accepted"

@@ -70,9 +70,6 @@ class GraphQAModule(L.LightningModule):
     def forward(self, batch: Any) -> Tensor:
         return self.model(batch)
 
-    def transfer_batch_to_device(self, batch: Any, device: torch.device, dataloader_idx: int) -> Any:
-        return batch.to(device) if hasattr(batch, "to") else super().transfer_batch_to_device(batch, device, dataloader_idx)
-
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         from importlib.metadata import PackageNotFoundError, version
 

@@ -156,7 +156,7 @@ def _best_record(ckpt_cb: Any, module: Any) -> dict[str, Any]:
     checkpoint = load_checkpoint(path)
     metrics = checkpoint.get("graphqa", {}).get("val_metrics", {})
     return {
-        "score": _finite(score),
+        "score": _finite(metrics.get("selection", score)),
         "val_loss": _finite(metrics.get("loss")),
         "val_spearman": _finite(metrics.get("spearman")),
         "val_per_target_spearman": _finite(metrics.get("per_target_spearman")),
@@ -194,7 +194,7 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
     from graphqa.training.loggers import DVCLIVE_DIR, remember_logger_ids
     from graphqa.training.manifest import build_manifest, hash_files, write_manifest
     from graphqa.training.module import GraphQAModule
-    from graphqa.training.trainer import build_trainer, resolve_accelerator, resolve_precision
+    from graphqa.training.trainer import build_trainer, resolve_accelerator, resolve_precision, training_data_params
 
     started = time.time()
     params, env_applied = apply_env_overrides(params)
@@ -218,11 +218,7 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
     if resume_from is None:
         clear_run_dir(run_dir)
 
-    data_params = params
-    if params.trainer.overfit_batches:
-        # overfitting needs the same batches every epoch
-        data_params = dataclasses.replace(params, data=dataclasses.replace(params.data, shuffle=False))
-    datamodule = GraphDataModule(packed_dir, data_params)
+    datamodule = GraphDataModule(packed_dir, training_data_params(params), schema_path)
     store_schema = getattr(datamodule, "schema", None)
     if store_schema is not None:
         schema.check_compatible(store_schema)
@@ -249,8 +245,8 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
         if trainer.is_global_zero:
             ckpt_cb = find_callback(trainer, RankedCheckpoint)
             speed = find_callback(trainer, SpeedMeter)
-            if status != "failed" and resume_from is not None:
-                dedupe_dvclive_history(run_dir / DVCLIVE_DIR)
+            # Lightning logs `epoch` with both the validation and the train-epoch metrics at one step
+            dedupe_dvclive_history(run_dir / DVCLIVE_DIR)
             wall = time.time() - started
             summary = {
                 "status": status,
@@ -266,6 +262,7 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
                 "stopped_early": bool(getattr(trainer, "should_stop", False)) and status == "completed"
                 and trainer.current_epoch < params.trainer.max_epochs,
                 "resumed_from": str(resume_from) if resume_from else None,
+                "started_at_epoch": speed.first_epoch if speed else None,
                 "init_from": str(init_from) if init_from else None,
                 "last_val_metrics": {k: _finite(v) for k, v in module.last_val_metrics.items()},
                 "wall_time_s": round(wall, 3),

@@ -73,6 +73,15 @@ def build_profiler(kind: str | None, run_dir: Path) -> Any:
     return cls(dirpath=str(dirpath), filename=kind)
 
 
+def training_data_params(params: Params) -> Params:
+    """The params the data module should see: no shuffling while overfitting fixed batches."""
+    import dataclasses
+
+    if params.trainer.overfit_batches and params.data.shuffle:
+        return dataclasses.replace(params, data=dataclasses.replace(params.data, shuffle=False))
+    return params
+
+
 def build_trainer(
     params: Params,
     run_dir: Path | str,
@@ -88,6 +97,13 @@ def build_trainer(
     :func:`build_loggers` (``loggers=False`` disables logging). Seeds
     everything from ``params.seed``. The data layer shards itself, so
     Lightning's distributed sampler is off.
+
+    ``overfit_batches`` is applied as ``limit_train_batches`` =
+    ``limit_val_batches`` = ``overfit_batches`` (with shuffling off, see
+    :func:`training_data_params`) rather than through Lightning's flag:
+    Lightning's overfit mode swaps each loader's sampler for a
+    ``SequentialSampler``, which would turn the data layer's batch sampler
+    into one-graph batches.
     """
     from graphqa.training.callbacks import build_callbacks
     from graphqa.training.checkpoint import SafeCheckpointIO
@@ -118,9 +134,9 @@ def build_trainer(
         gradient_clip_algorithm=t.gradient_clip_algorithm,
         val_check_interval=t.val_check_interval,
         check_val_every_n_epoch=t.check_val_every_n_epoch,
-        limit_train_batches=t.limit_train_batches,
-        limit_val_batches=t.limit_val_batches,
-        overfit_batches=t.overfit_batches,
+        limit_train_batches=t.overfit_batches or t.limit_train_batches,
+        limit_val_batches=t.overfit_batches or t.limit_val_batches,
+        overfit_batches=0.0,
         fast_dev_run=t.fast_dev_run,
         detect_anomaly=t.detect_anomaly,
         profiler=build_profiler(t.profiler, run_dir),
