@@ -99,14 +99,24 @@ def cuda_devices() -> list[DeviceInfo]:
 
 
 def load_doctor_params(path: Path | None) -> tuple[Any, str]:
-    """params.yaml when present (or ``path``), else the defaults; and where they came from."""
-    from graphqa.config import PARAMS_FILE, Params, load_params
+    """The params a run here would start from, and where they came from.
+
+    ``path``, else ./params.yaml, else the defaults of the project's params/
+    (as ``graphqa params compose`` writes them), else the built-in defaults.
+    """
+    from graphqa.compose import composed, find_config_dir
+    from graphqa.config import PARAMS_FILE, Params, ParamsError, SweepParams, load_params, params_from_dict
 
     if path is not None:
         return load_params(path), str(path)
     if PARAMS_FILE.is_file():
         return load_params(PARAMS_FILE), str(PARAMS_FILE)
-    return Params(), "defaults (no params.yaml here)"
+    try:
+        config_dir = find_config_dir()
+    except ParamsError:
+        # Outside a project: the typed defaults (one baseline sweep member, so they validate).
+        return Params(sweep=SweepParams(overlays={"baseline": {}})), "built-in defaults (no params.yaml or params/ here)"
+    return params_from_dict(composed([], config_dir=config_dir)), f"defaults of {config_dir} (no params.yaml here)"
 
 
 def diagnose(params_path: Path | None = None, environ: Mapping[str, str] | None = None) -> DoctorReport:

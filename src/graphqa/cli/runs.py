@@ -181,9 +181,10 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def render_snapshot(snapshot: dict[str, Any]) -> Any:
     """A rich renderable of :func:`monitor_snapshot`."""
     from rich.console import Group
+    from rich.markup import escape
     from rich.table import Table
 
-    head = Table(box=None, show_header=False, title=f"{snapshot['run_dir']}  [{snapshot['state']}]",
+    head = Table(box=None, show_header=False, title=escape(f"{snapshot['run_dir']}  [{snapshot['state']}]"),
                  title_justify="left")
     head.add_column(no_wrap=True)
     head.add_column(overflow="fold")
@@ -191,7 +192,7 @@ def render_snapshot(snapshot: dict[str, Any]) -> Any:
     if best is None:
         head.add_row("best checkpoint", "none yet (no validation has finished)")
     else:
-        head.add_row("best checkpoint", f"[bold]{best['path']}[/bold]")
+        head.add_row("best checkpoint", f"[bold]{escape(best['path'])}[/bold]")
         head.add_row("epoch", str(best["epoch"]))
         head.add_row("selection score", _fmt(best["score"]))
         head.add_row("val loss", _fmt(best["val_loss"]))
@@ -222,6 +223,7 @@ def leaderboard_cmd(
     """
     from rich import box
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from graphqa.leaderboard import KEY_PARAMS, RunRecord, leaderboard_rows, rank_runs
@@ -233,21 +235,22 @@ def leaderboard_cmd(
         return
     records = rank_runs(RunRecord.from_run_dir(d) for d in dirs)[: limit or None]
     rows = leaderboard_rows(records)
-    # Key params that differ between the runs get a column; the rest go into the caption.
-    varying = [c for c in KEY_PARAMS if len({repr(row[c]) for row in rows}) > 1]
-    same = "  ".join(f"{c}={_fmt(rows[0][c])}" for c in KEY_PARAMS if c not in varying)
-    table = Table(title=f"{len(dirs)} run(s) under {runs}, best first (lower selection score is better)",
+    # Status and key params that differ between the runs get a column; the rest go into the caption.
+    varying = [c for c in ("status", *KEY_PARAMS) if len({repr(row[c]) for row in rows}) > 1]
+    same = "  ".join(f"{c}={_fmt(rows[0][c])}" for c in ("status", *KEY_PARAMS) if c not in varying)
+    table = Table(title=f"{len(dirs)} run(s) under {escape(str(runs))}, best first (lower selection score is better)",
                   title_justify="left", caption=f"all shown runs: {same}" if same else None, caption_justify="left",
                   box=box.SIMPLE_HEAD, pad_edge=False)
-    headers = {"rank": "#", "selection_score": "selection\nscore", "val_loss": "val\nloss",
-               "val_spearman": "val\nspearman", "best_epoch": "best\nepoch", "status": "status"}
+    headers = {"selection_score": "selection\nscore", "val_loss": "val\nloss", "val_spearman": "val\nspearman",
+               "best_epoch": "best\nepoch"}
+    columns = [*headers, *varying]
+    names = [r.name if r.run_dir == runs else r.run_dir.relative_to(runs).as_posix() for r in records]
     table.add_column("#", justify="right")
-    table.add_column("run", overflow="fold")
-    for column in (*list(headers)[1:], *varying):
+    table.add_column("run", overflow="fold", min_width=min(40, max(len(n) for n in names)))
+    for column in columns:
         table.add_column(headers.get(column, column), justify="left" if column == "status" else "right")
-    for record, row in zip(records, rows, strict=True):
-        run = record.name if record.run_dir == runs else record.run_dir.relative_to(runs).as_posix()
-        table.add_row(str(row["rank"]), run, *(_fmt(row[c]) for c in (*list(headers)[1:], *varying)))
+    for name, row in zip(names, rows, strict=True):
+        table.add_row(str(row["rank"]), escape(name), *(_fmt(row[c]) for c in columns))
     console.print(table)
 
 
@@ -272,6 +275,7 @@ def monitor_cmd(
     """
     from rich.console import Console
     from rich.live import Live
+    from rich.markup import escape
 
     console = Console()
     if not follow:
@@ -285,6 +289,7 @@ def monitor_cmd(
         console.print(render_snapshot(snapshot))
         console.print(f"run {snapshot['state']}")
         return
+    console.print(f"following {escape(str(run_dir))} every {interval:g}s until the run ends (Ctrl-C stops watching)")
     try:
         with Live(render_snapshot(snapshot), console=console, refresh_per_second=4) as live:
             while snapshot["state"] in ACTIVE_STATES:
