@@ -96,13 +96,15 @@ class GraphQAModule(L.LightningModule):
         pred = self.model(batch)
         terms = training_loss(pred, batch.y, batch.target, self.run_params.loss)
         n = int(batch.num_graphs)
-        self.log("train/loss", terms.total, on_step=True, on_epoch=True, batch_size=n)
-        self.log("train/mse", terms.mse, on_step=False, on_epoch=True, batch_size=n)
+        # step values are this rank's; epoch means are reduced across ranks once, at epoch end
+        self.log("train/loss_step", terms.total, on_step=True, on_epoch=False, batch_size=n)
+        self.log("train/loss_epoch", terms.total, on_step=False, on_epoch=True, batch_size=n, sync_dist=True)
+        self.log("train/mse", terms.mse, on_step=False, on_epoch=True, batch_size=n, sync_dist=True)
         priors = self.run_params.loss.priors
         if priors.ranking > 0:
-            self.log("train/ranking", terms.ranking, on_step=False, on_epoch=True, batch_size=n)
+            self.log("train/ranking", terms.ranking, on_step=False, on_epoch=True, batch_size=n, sync_dist=True)
         if priors.listwise > 0:
-            self.log("train/listwise", terms.listwise, on_step=False, on_epoch=True, batch_size=n)
+            self.log("train/listwise", terms.listwise, on_step=False, on_epoch=True, batch_size=n, sync_dist=True)
         self.log("lr", self.trainer.optimizers[0].param_groups[0]["lr"], on_step=True, on_epoch=False, batch_size=n)
         return terms.total
 

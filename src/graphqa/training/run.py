@@ -282,6 +282,8 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
                        "resumed_from": str(resume_from) if resume_from else None},
             ))
             remember_logger_ids(trainer.loggers, run_dir)
+    if not trainer.is_global_zero:  # rank 0 writes the run's files and owns its summary
+        return {"status": status, "global_rank": trainer.global_rank}
     if status == "completed":
         log.info("%s: best selection score %s at epoch %s (%s)", run_dir, summary["best"].get("score"),
                  summary["best"].get("epoch"), summary["best"].get("checkpoint"))
