@@ -177,11 +177,13 @@ class GraphQAModule(L.LightningModule):
         cls = torch.optim.AdamW if opt_params.name == "adamw" else torch.optim.Adam
         optimizer = cls(self.parameters(), lr=lr, weight_decay=opt_params.weight_decay)
 
-        max_epochs = max(1, self.trainer.max_epochs or 1)
-        total_steps = self.trainer.estimated_stepping_batches
-        total_steps = int(total_steps) if math.isfinite(total_steps) else 0
-        steps_per_epoch = max(1, total_steps // max_epochs) if total_steps else 1
-        warmup_steps = sched.warmup_epochs * steps_per_epoch
+        total_steps, warmup_steps = 0, 0
+        if sched.name == "cosine" or sched.warmup_epochs:  # only these need the loader's length
+            max_epochs = max(1, self.trainer.max_epochs or 1)
+            estimated = self.trainer.estimated_stepping_batches
+            total_steps = int(estimated) if math.isfinite(estimated) else 0
+            steps_per_epoch = max(1, total_steps // max_epochs) if total_steps else 1
+            warmup_steps = sched.warmup_epochs * steps_per_epoch
 
         if sched.name == "cosine":
             self._warmup_steps = 0  # part of the cosine schedule itself

@@ -142,6 +142,12 @@ def _resume_checkpoint(run_dir: Path, params: Params, schema_digest: str) -> tup
     if saved_schema is not None and saved_schema != schema_digest:
         log.warning("resume: %s was trained on a different feature schema; starting from the beginning", last)
         return None
+    ignored = {f"{section}.{key}" for section, keys in RUNTIME_KEYS.items() for key in keys} | {"profiles"}
+    changed = [k for k in changed_keys(extras.get("params", {}), params.to_dict())
+               if k not in ignored and not k.startswith(("profiles.", "sweep.", "finetune.", "evaluate.", "logging."))]
+    if changed:
+        log.warning("resume: continuing %s although these params changed since it was written: %s "
+                    "(optimizer, scheduler and loop state come from the checkpoint)", last, ", ".join(changed))
     return last, checkpoint
 
 
@@ -164,6 +170,31 @@ def _best_record(ckpt_cb: Any, module: Any) -> dict[str, Any]:
         "epoch": int(checkpoint.get("epoch", -1)),
         "checkpoint": Path(path).name,
     }
+
+
+def _stopped_by(trainer: Any, params: Params) -> str:
+    """Why fit ended: ``early_stopping``, ``max_time`` or ``max_epochs``."""
+    from lightning.pytorch.callbacks import EarlyStopping, Timer
+
+    for callback in trainer.callbacks:
+        if isinstance(callback, EarlyStopping) and callback.stopped_epoch > 0:
+            return "early_stopping"
+        if isinstance(callback, Timer) and callback.time_remaining() is not None and callback.time_remaining() <= 0:
+            return "max_time"
+    return "max_epochs"
+
+
+def changed_keys(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two nested params dicts."""
+    keys = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        name = f"{prefix}{key}"
+        if isinstance(a, dict) and isinstance(b, dict):
+            keys += changed_keys(a, b, f"{name}.")
+        elif a != b:
+            keys.append(name)
+    return keys
 
 
 def _finite(value: Any) -> float | None:
@@ -194,7 +225,7 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
     from graphqa.training.loggers import DVCLIVE_DIR, remember_logger_ids
     from graphqa.training.manifest import build_manifest, hash_files, write_manifest
     from graphqa.training.module import GraphQAModule
-    from graphqa.training.trainer import build_trainer, resolve_accelerator, resolve_precision, training_data_params
+    from graphqa.training.trainer import build_trainer, resolve_accelerator, training_data_params
 
     started = time.time()
     params, env_applied = apply_env_overrides(params)
@@ -229,7 +260,7 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
 
     trainer = build_trainer(params, run_dir, resume=resume_from is not None)
     accelerator = resolve_accelerator(params.trainer.accelerator)
-    precision = resolve_precision(params.trainer.precision, params.trainer.accelerator)
+    precision = str(trainer.precision)  # what the Trainer really runs (resolve_precision's answer)
     data_hash = hash_files(packed_dir) if trainer.is_global_zero else None
 
     status, error, summary = "running", None, {}
@@ -259,8 +290,7 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
                 },
                 "epochs_run": int(trainer.current_epoch),
                 "global_step": int(trainer.global_step),
-                "stopped_early": bool(getattr(trainer, "should_stop", False)) and status == "completed"
-                and trainer.current_epoch < params.trainer.max_epochs,
+                "stopped_by": _stopped_by(trainer, params) if status == "completed" else None,
                 "resumed_from": str(resume_from) if resume_from else None,
                 "started_at_epoch": speed.first_epoch if speed else None,
                 "init_from": str(init_from) if init_from else None,
