@@ -33,13 +33,15 @@ def print_report(report: Any, per_target_limit: int = 50) -> None:
     """Pooled metrics and the per-target table of a :class:`graphqa.scoring.ScoreReport`."""
     from rich import box
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
     title = f"{report.source}: {report.n_models} models, {report.n_targets} targets"
     if report.n_unlabelled:
         title += f" ({report.n_unlabelled} unlabelled, not scored)"
-    pooled = Table("metric", "value", title=title, title_justify="left")
+    console.print(escape(title), soft_wrap=True)
+    pooled = Table("metric (pooled)", "value")
     for key, value in report.pooled.items():
         pooled.add_row(key, _fmt(key, value))
     console.print(pooled)

@@ -139,7 +139,10 @@ def monitor_snapshot(run_dir: Path, cache: dict[Path, tuple[float, dict[str, Any
         cache = {} if cache is None else cache
         mtime = _mtime(path)
         if path not in cache or cache[path][0] != mtime:  # load each checkpoint once
-            cache[path] = (mtime, checkpoint_extras(path))
+            try:
+                cache[path] = (mtime, checkpoint_extras(path))
+            except (ValueError, OSError):  # rotated away by top-k this instant: params shown next refresh
+                cache[path] = (-1.0, {})
         extras = cache[path][1]
         snapshot["best"] = {
             "path": str(path), "epoch": int(fields.get("epoch", -1)), "score": fields["score"],
@@ -204,7 +207,9 @@ def render_snapshot(snapshot: dict[str, Any]) -> Any:
     if latest:
         table = Table("latest metric", "value", box=None)
         for key in sorted(latest):
-            table.add_row(key, _fmt(latest[key]))
+            value = latest[key]
+            counts = "hits@" in key and isinstance(value, float) and value.is_integer()
+            table.add_row(key, str(int(value)) if counts else _fmt(value))
         parts.append(table)
     return Group(*parts)
 
@@ -289,7 +294,8 @@ def monitor_cmd(
         console.print(render_snapshot(snapshot))
         console.print(f"run {snapshot['state']}")
         return
-    console.print(f"following {escape(str(run_dir))} every {interval:g}s until the run ends (Ctrl-C stops watching)")
+    console.print(f"following {escape(str(run_dir))} every {interval:g}s until the run ends (Ctrl-C stops watching)",
+                  soft_wrap=True)
     try:
         with Live(render_snapshot(snapshot), console=console, refresh_per_second=4) as live:
             while snapshot["state"] in ACTIVE_STATES:
