@@ -24,8 +24,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# data/ comes from the DVC cache when it has it; otherwise the deterministic demo
+# generator rebuilds it byte for byte (checked against data.dvc) and caches it,
+# so queued experiments (`dvc queue`) find it too.
 data/labels/train.csv: | $(STAMP)
-	$(BIN)/graphqa data demo --out data
+	@if $(BIN)/dvc checkout -q data.dvc 2>/dev/null && test -f $@; then echo "data/ checked out from the DVC cache"; \
+	else $(BIN)/graphqa data demo --out data && \
+	  { $(BIN)/dvc status -q data.dvc || { echo "data.dvc tracks other data than the demo: fetch it with 'dvc pull'" >&2; exit 1; }; } && \
+	  $(BIN)/dvc commit -q -f data.dvc; fi
 
 demo-data: data/labels/train.csv
 
