@@ -29,9 +29,9 @@ install: $(STAMP)
 # so queued experiments (`dvc queue`) find it too.
 data/labels/train.csv: | $(STAMP)
 	@if $(BIN)/dvc checkout -q data.dvc 2>/dev/null && test -f $@; then echo "data/ checked out from the DVC cache"; \
-	else $(BIN)/graphqa data demo --out data && \
-	  { $(BIN)/dvc status -q data.dvc || { echo "data.dvc tracks other data than the demo: fetch it with 'dvc pull'" >&2; exit 1; }; } && \
-	  $(BIN)/dvc commit -q -f data.dvc; fi
+	else $(BIN)/graphqa data demo --out data && $(BIN)/dvc commit -q -f data.dvc && \
+	  { git diff --quiet -- data.dvc || { git checkout -q -- data.dvc; \
+	    echo "data.dvc tracks other data than the demo: fetch it with 'dvc pull'" >&2; exit 1; }; }; fi
 
 demo-data: data/labels/train.csv
 
