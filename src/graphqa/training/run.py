@@ -254,6 +254,9 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
     if store_schema is not None:
         schema.check_compatible(store_schema)
 
+    import lightning as L
+
+    L.seed_everything(params.seed, workers=True, verbose=False)  # the seed decides the initial weights too
     module = GraphQAModule(schema.node_dim, schema.edge_dim, params, schema.to_dict(), schema.digest())
     if init_from is not None and resume_from is None:
         init_from_checkpoint(module, init_from, schema)
