@@ -26,7 +26,13 @@ def main() -> None:
 
         from graphqa.config import load_params
         from graphqa.data import PackedGraphStore
-        from graphqa.evaluation import Candidate, choose_final, evaluate_candidates, pipeline_candidates, write_evaluation
+        from graphqa.evaluation import (
+            Candidate,
+            choose_final,
+            evaluate_candidates,
+            pipeline_candidates,
+            write_evaluation,
+        )
         from graphqa.leaderboard import read_winner
         from graphqa.scoring_model import ScoringModel
 

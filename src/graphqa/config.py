@@ -138,7 +138,7 @@ class SchedulerParams:
 @dataclass(frozen=True)
 class TrainerParams:
     accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps", "tpu"] = "auto"
-    devices: Union[int, str] = "auto"
+    devices: int | str = "auto"
     num_nodes: int = 1
     strategy: str = "auto"
     precision: Precision = "auto"
@@ -146,18 +146,18 @@ class TrainerParams:
     deterministic: bool = False
     benchmark: bool = False
     max_epochs: int = 30
-    max_time: Union[str, None] = None
+    max_time: str | None = None
     accumulate_grad_batches: int = 1
-    gradient_clip_val: Union[float, None] = 1.0
+    gradient_clip_val: float | None = 1.0
     gradient_clip_algorithm: Literal["norm", "value"] = "norm"
-    val_check_interval: Union[int, float] = 1.0
+    val_check_interval: int | float = 1.0
     check_val_every_n_epoch: int = 1
-    limit_train_batches: Union[int, float] = 1.0
-    limit_val_batches: Union[int, float] = 1.0
-    overfit_batches: Union[int, float] = 0.0
-    fast_dev_run: Union[bool, int] = False
+    limit_train_batches: int | float = 1.0
+    limit_val_batches: int | float = 1.0
+    overfit_batches: int | float = 0.0
+    fast_dev_run: bool | int = False
     detect_anomaly: bool = False
-    profiler: Union[Literal["simple", "advanced", "pytorch"], None] = None
+    profiler: Literal["simple", "advanced", "pytorch"] | None = None
     log_every_n_steps: int = 10
     enable_progress_bar: bool = True
     sync_batchnorm: bool = False
@@ -266,7 +266,7 @@ class FinetuneParams:
 class EvaluateParams:
     hit_thresholds: list[float] = field(default_factory=lambda: [0.23, 0.49, 0.80])
     top_k: int = 10
-    checkpoint: Union[str, None] = None
+    checkpoint: str | None = None
     submission: bool = False
 
     def __post_init__(self) -> None:

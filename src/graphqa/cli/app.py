@@ -42,3 +42,6 @@ def main() -> None:
     except (ValueError, OSError) as exc:  # ParamsError, DataError, … carry the file/key
         typer.secho(f"error: {exc}", fg="red", err=True)
         sys.exit(2)
+    except KeyboardInterrupt:
+        typer.secho("interrupted", fg="yellow", err=True)
+        sys.exit(130)

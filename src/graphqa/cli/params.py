@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -11,9 +12,11 @@ app = typer.Typer(help="Compose and validate params.yaml.", no_args_is_help=True
 
 @app.command("compose")
 def compose_cmd(
-    profile: list[str] = typer.Option([], "--profile", "-p", help="Profile overlay; repeat to stack (later wins)."),
-    overrides: list[str] = typer.Argument(None, help="Hydra overrides KEY=VALUE, as for dvc exp run -S."),
-    output: Path = typer.Option(Path("params.yaml"), "--output", "-o", help="File to write."),
+    profile: Annotated[list[str] | None, typer.Option(
+        "--profile", "-p", help="Profile overlay; repeat to stack (later wins).")] = None,
+    overrides: Annotated[list[str] | None, typer.Argument(
+        help="Hydra overrides KEY=VALUE, as for dvc exp run -S.")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")] = Path("params.yaml"),
 ) -> None:
     """Compose params/ (+ profiles, + overrides) into params.yaml, exactly as DVC does.
 
@@ -21,12 +24,15 @@ def compose_cmd(
     """
     from graphqa.compose import compose
 
+    profile = profile or []
     out = compose(profile, overrides or [], output)
     typer.echo(f"wrote {out} (profiles: {', '.join(profile) or 'default'})")
 
 
 @app.command("check")
-def check_cmd(path: Path = typer.Argument(Path("params.yaml"), help="Params file to validate.")) -> None:
+def check_cmd(
+    path: Annotated[Path, typer.Argument(help="Params file to validate.")] = Path("params.yaml"),
+) -> None:
     """Validate a params file and report the first problem, naming the key.
 
     Example: graphqa params check params.yaml
