@@ -1,0 +1,224 @@
+"""The targets of issue 7, checked against the measurements, and the markdown report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Thresholds (issue 7). "Linear" pack time: per-graph time at the largest size at most 1.25x the smallest's.
+PACKED_SPEEDUP_MIN = 20.0
+ASSEMBLY_SHARE_MAX = 0.05
+EPOCH_RATIO_MAX = 0.5
+NOOP_REPRO_MAX_S = 2.0
+STAGE_START_MAX_S = 1.5
+PACK_LINEAR_MAX = 1.25
+PACK_RSS_MAX = 2.0
+TRAIN_RSS_GROWTH_MAX = 0.05
+GPU_BF16_MIN = 1.5
+GPU_BUSY_MIN = 0.8
+
+
+def _target(key: str, what: str, measured: Any, threshold: str, met: bool | None, note: str = "") -> dict[str, Any]:
+    return {"key": key, "target": what, "measured": measured, "threshold": threshold, "met": met, "note": note}
+
+
+def _get(tree: dict[str, Any], *path: str) -> Any:
+    for key in path:
+        if not isinstance(tree, dict) or key not in tree:
+            return None
+        tree = tree[key]
+    return tree
+
+
+def _step_ms(results: dict[str, Any], batch_size: int) -> float | None:
+    rows = _get(results, "train_step", "cpu") or []
+    return next((r["step_ms"] for r in rows if r["batch_size"] == batch_size and r["default_threads"]), None)
+
+
+def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target of the issue with its measured figure and whether it is met (None: not measured here)."""
+    out = []
+    speedup = _get(results, "data_path", "speedup", "bs16_packed0_vs_baseline0")
+    out.append(_target("packed_batching_speedup", "packed batching vs baseline batches/s, batch 16, 0 workers",
+                       speedup and f"{speedup}x", f">= {PACKED_SPEEDUP_MIN:g}x",
+                       None if speedup is None else speedup >= PACKED_SPEEDUP_MIN))
+
+    shares = {}
+    for bs in (16, 128):
+        assembly = _get(results, "data_path", "assembly_ms", str(bs), "median")
+        step = _step_ms(results, bs)
+        if assembly is not None and step:
+            shares[bs] = assembly / step
+    worst = max(shares.values()) if shares else None
+    out.append(_target("batch_assembly_share", "batch assembly share of a training step (CPU fp32, batch 16 and 128)",
+                       ", ".join(f"{100 * v:.2f}% (bs {k})" for k, v in shares.items()) or None,
+                       f"< {100 * ASSEMBLY_SHARE_MAX:g}%", None if worst is None else worst < ASSEMBLY_SHARE_MAX))
+
+    ratio = _get(results, "epoch", "lightning", "ratio")
+    out.append(_target("epoch_ratio", "one training epoch (Lightning, CPU): packed / baseline wall time",
+                       ratio and f"{ratio:.2f}x", f"<= {EPOCH_RATIO_MAX:g}x", None if ratio is None else ratio <= EPOCH_RATIO_MAX))
+
+    noop = _get(results, "pipeline_overhead", "dvc", "noop_repro_s", "median")
+    scope = _get(results, "pipeline_overhead", "dvc", "scope")
+    out.append(_target("noop_repro", "`dvc repro` with nothing to do", noop and f"{noop:.2f} s", f"<= {NOOP_REPRO_MAX_S:g} s",
+                       None if noop is None else noop <= NOOP_REPRO_MAX_S, f"scope: {scope}" if scope else ""))
+
+    stages = _get(results, "pipeline_overhead", "stages", "stages") or []
+    light = [(s["stage"], s["import_s"]["median"]) for s in stages if not s["trains"]]
+    if light:
+        slowest = max(light, key=lambda item: item[1])
+        out.append(_target("stage_startup", "start-up of a stage that does not train (interpreter + imports)",
+                           ", ".join(f"{name} {sec:.2f} s" for name, sec in light), f"<= {STAGE_START_MAX_S:g} s each",
+                           slowest[1] <= STAGE_START_MAX_S, f"slowest: {slowest[0]}"))
+    else:
+        out.append(_target("stage_startup", "start-up of a stage that does not train", None, f"<= {STAGE_START_MAX_S:g} s", None))
+
+    growth = _get(results, "scaling", "per_graph_growth")
+    rows = _get(results, "scaling", "rows") or []
+    sizes = f"{rows[0]['graphs']}..{rows[-1]['graphs']} graphs" if rows else ""
+    out.append(_target("pack_linear", "pack time linear in graph count (per-graph time, largest / smallest size)",
+                       growth and f"{growth:.2f}x", f"<= {PACK_LINEAR_MAX:g}x", None if growth is None else growth <= PACK_LINEAR_MAX,
+                       sizes + (f"; µs/graph: {', '.join(str(r['us_per_graph']) for r in rows)}" if rows else "")))
+
+    if rows:
+        big = rows[-1]
+        out.append(_target("pack_peak_rss", "peak RSS while packing / store size (largest size)",
+                           f"{big['peak_rss_over_store']:.2f}x ({big['peak_rss_mb']:.0f} MiB peak, {big['store_mb']:.0f} MiB store)",
+                           f"<= {PACK_RSS_MAX:g}x", big["peak_rss_over_store"] <= PACK_RSS_MAX,
+                           f"{big['graphs']} graphs; RSS before packing (interpreter + torch) {big['rss_before_pack_mb']:.0f} MiB"))
+    else:
+        out.append(_target("pack_peak_rss", "peak RSS while packing / store size", None, f"<= {PACK_RSS_MAX:g}x", None))
+
+    epochs = _get(results, "epoch", "real_run", "epochs") or []
+    if len(epochs) >= 3:
+        start, end = epochs[1]["VmRSS"], epochs[-1]["VmRSS"]
+        rel = (end - start) / start
+        out.append(_target("train_rss_flat", "training process RSS over epochs (real training path)",
+                           f"{start:.0f} -> {end:.0f} MiB ({100 * rel:+.1f}%, epochs 2..{len(epochs)})",
+                           f"growth <= {100 * TRAIN_RSS_GROWTH_MAX:g}%", rel <= TRAIN_RSS_GROWTH_MAX))
+    else:
+        out.append(_target("train_rss_flat", "training process RSS over epochs", None,
+                           f"growth <= {100 * TRAIN_RSS_GROWTH_MAX:g}%", None, "needs >= 3 epochs"))
+
+    gpu = _get(results, "train_step", "gpu") or {}
+    if gpu.get("status") == "ok":
+        rates = {r["precision"]: r["graphs_per_s"]["median"] for r in gpu["rows"] if r["batch_size"] == 128}
+        bf16 = rates.get("bf16-mixed", 0) / rates["32-true"] if rates.get("32-true") else None
+        out.append(_target("gpu_bf16_speedup", "GPU step throughput bf16-mixed / fp32, batch 128",
+                           bf16 and f"{bf16:.2f}x", f">= {GPU_BF16_MIN:g}x", None if bf16 is None else bf16 >= GPU_BF16_MIN))
+        busy = _get(gpu, "busy_share", "busy_share")
+        out.append(_target("gpu_busy", "GPU busy share of an epoch", busy and f"{100 * busy:.0f}%",
+                           f">= {100 * GPU_BUSY_MIN:g}%", None if busy is None else busy >= GPU_BUSY_MIN))
+    else:
+        status = gpu.get("status", "not measured")
+        out.append(_target("gpu_bf16_speedup", "GPU step throughput bf16-mixed / fp32, batch 128", status,
+                           f">= {GPU_BF16_MIN:g}x", None))
+        out.append(_target("gpu_busy", "GPU busy share of an epoch", status, f">= {100 * GPU_BUSY_MIN:g}%", None))
+    return out
+
+
+# ---------------------------------------------------------------- markdown
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def _met(value: bool | None) -> str:
+    return {True: "**met**", False: "not met", None: "n/a"}[value]
+
+
+def markdown(report: dict[str, Any]) -> str:
+    meta, results = report["meta"], report["results"]
+    env = meta.get("environment", {})
+    lines = [
+        f"# graphqa benchmarks ({meta['mode']})",
+        "",
+        f"{meta['started']}, {meta['duration_s']:.0f} s; {env.get('cpus_usable')} usable CPUs "
+        f"({env.get('processor')}), torch {env.get('versions', {}).get('torch')} with {env.get('torch_threads')} threads, "
+        f"GPU: {env.get('cuda') or 'none'}; commit {env.get('git_commit')}{' (dirty)' if env.get('git_dirty') else ''}. "
+        f"Load average before/after: {meta.get('loadavg_before')} / {meta.get('loadavg_after')}.",
+        "",
+        f"Every figure is the median of {meta['reps']} repetitions unless the row says otherwise; "
+        "the two sides of each comparison were measured interleaved in this run. "
+        "Reproduce with `make bench` (`python -m benchmarks`; `--quick` for a smoke run).",
+        "",
+        "## Targets (issue 7)",
+        "",
+    ]
+    lines += _table(["target", "measured", "threshold", "status", "note"],
+                    [[t["target"], t["measured"], t["threshold"], _met(t["met"]), t["note"]] for t in report["targets"]])
+
+    data = results.get("data_path")
+    if data:
+        lines += ["## Data path (training split, one full epoch of batches)", ""]
+        lines += _table(["loader", "batch", "workers", "batches", "epoch s", "batches/s", "graphs/s"],
+                        [[r["loader"], r["batch_size"], r["workers"], r["batches"], r["epoch_s"]["median"],
+                          r["batches_per_s"], r["graphs_per_s"]] for r in data["rows"]])
+        lines += ["Speed-up (packed, 0 workers, over baseline): "
+                  + ", ".join(f"{k} {v}x" for k, v in data["speedup"].items()) + ".  "
+                  "Assembly of one batch from the store (ms): "
+                  + ", ".join(f"batch {k}: {v['median']}" for k, v in data["assembly_ms"].items()) + ".", ""]
+
+    step = results.get("train_step")
+    if step:
+        lines += ["## Training step (default network, forward + loss + backward + clip + Adam)", ""]
+        rows = [[r["device"], r["precision"], r["threads"], r["batch_size"], r["graphs_per_s"]["median"], r["step_ms"]]
+                for r in step["cpu"]]
+        rows += [[r["device"], r["precision"], "", r["batch_size"], r["graphs_per_s"]["median"], ""]
+                 for r in step["gpu"].get("rows", [])]
+        lines += _table(["device", "precision", "threads", "batch", "graphs/s", "ms/step"], rows)
+        gpu = step["gpu"]
+        lines += [f"GPU: {gpu['status']}" + (f", busy share of an epoch: {gpu['busy_share']}" if gpu.get("busy_share") else "") + ".", ""]
+
+    epoch = results.get("epoch")
+    if epoch:
+        lt = epoch["lightning"]
+        lines += ["## One training epoch through Lightning (CPU, fp32, same model)", ""]
+        lines += _table(["data path", "batch", "workers", "epoch s", "samples"],
+                        [["packed store", lt["batch_size"], 0, lt["packed_epoch_s"]["median"], len(lt["packed_epoch_s"]["reps"])],
+                         ["baseline (per-file torch.load)", lt["batch_size"], 0, lt["baseline_epoch_s"]["median"],
+                          len(lt["baseline_epoch_s"]["reps"])],
+                         ["ratio packed / baseline", "", "", lt["ratio"], ""]])
+        real = epoch.get("real_run")
+        if real:
+            lines += [f"Real training path ({real['profile']}, {real['precision']}, {real['train_graphs']} train / "
+                      f"{real['val_graphs']} val graphs, callbacks, DVCLive, checkpoints; imports {real['import_s']} s):", ""]
+            lines += _table(["epoch", "epoch s", "of which validation s", "RSS MiB", "anon MiB", "file MiB"],
+                            [[e["epoch"], e["epoch_s"], e["validation_s"], e.get("VmRSS"), e.get("RssAnon"), e.get("RssFile")]
+                             for e in real["epochs"]])
+
+    pipe = results.get("pipeline_overhead")
+    if pipe:
+        dvc = pipe["dvc"]
+        lines += ["## Pipeline overhead", ""]
+        lines += _table(["command", "seconds"],
+                        [[f"`dvc repro`, nothing to do ({dvc['scope']})", dvc["noop_repro_s"]["median"]],
+                         ["`dvc status`", dvc["status_s"]["median"]],
+                         ["`dvc exp show`", dvc["exp_show_s"]["median"]],
+                         ["(first `dvc repro`, untimed setup, 1 run)", dvc["first_repro_s"]]])
+        stages = pipe["stages"]
+        lines += [f"Stage start-up (a bare `python -c pass` takes {stages['interpreter_s']['median']} s):", ""]
+        lines += _table(["stage", "trains", "`--help` s", "start-up: interpreter + imports s"],
+                        [[s["stage"], "yes" if s["trains"] else "no", s["help_s"]["median"], s["import_s"]["median"]]
+                         for s in stages["stages"]])
+
+    scaling = results.get("scaling")
+    if scaling:
+        lines += ["## Scaling (pack stage, fresh process per pack)", ""]
+        lines += _table(["graphs", "pack s", "µs/graph", "store MiB", "peak RSS MiB", "RSS before pack MiB",
+                         "peak RSS / store"],
+                        [[r["graphs"], r["pack_s"]["median"], r["us_per_graph"], r["store_mb"], r["peak_rss_mb"],
+                          r["rss_before_pack_mb"], r["peak_rss_over_store"]] for r in scaling["rows"]])
+        mem = scaling.get("loader_memory")
+        if mem:
+            lines += [f"Training loader over the memory-mapped store ({mem['graphs']} graphs, {mem['store_mb']} MiB, "
+                      f"batch {mem['batch_size']}, 0 workers); epoch -1 is after opening the store:", ""]
+            lines += _table(["epoch", "epoch s", "RSS MiB", "anon MiB", "file-backed MiB"],
+                            [[e["epoch"], e["epoch_s"], e.get("VmRSS"), e.get("RssAnon"), e.get("RssFile")]
+                             for e in mem["epochs"]])
+    errors = report.get("errors") or {}
+    if errors:
+        lines += ["## Failed groups", ""] + [f"* {k}: {v}" for k, v in errors.items()] + [""]
+    return "\n".join(lines)
