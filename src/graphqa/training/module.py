@@ -108,14 +108,14 @@ class GraphQAModule(L.LightningModule):
         self.log("lr", self.trainer.optimizers[0].param_groups[0]["lr"], on_step=True, on_epoch=False, batch_size=n)
         return terms.total
 
-    def optimizer_step(self, epoch: int, batch_idx: int, optimizer: Any, optimizer_closure: Any = None) -> None:
-        # Linear warmup for schedulers that have none of their own (reduce_on_plateau, none).
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        # Linear warmup for schedulers without one of their own (reduce_on_plateau, none): the
+        # learning rate of optimizer step k (0-based) is base * (k + 1) / warmup_steps.
         step = self.trainer.global_step
         if self._warmup_steps and step <= self._warmup_steps:
             scale = min(1.0, (step + 1) / self._warmup_steps)
-            for group in optimizer.param_groups:
+            for group in self.trainer.optimizers[0].param_groups:
                 group["lr"] = self._base_lr * scale
-        super().optimizer_step(epoch, batch_idx, optimizer, optimizer_closure)
 
     # ------------------------------------------------------------------ validation
 
