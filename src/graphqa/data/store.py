@@ -93,13 +93,13 @@ class _ArrayWriter:
         self.raw.unlink(missing_ok=True)
 
 
-def _ranges(starts: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Concatenation of ``arange(s, s + c)`` for each (s, c), without a Python loop."""
     total = int(counts.sum())
     if total == 0:
-        return torch.zeros(0, dtype=torch.int64)
-    offsets = torch.cumsum(counts, 0) - counts
-    return torch.arange(total, dtype=torch.int64) + torch.repeat_interleave(starts - offsets, counts)
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.cumsum(counts) - counts
+    return np.arange(total, dtype=np.int64) + np.repeat(starts - offsets, counts)
 
 
 class PackedGraphStore:
@@ -130,6 +130,10 @@ class PackedGraphStore:
         self.node_dim: int = int(manifest["node_dim"])
         self.edge_dim: int = int(manifest["edge_dim"])
         self.schema_digest: str | None = manifest.get("schema_digest")
+        # numpy views of the same memory: batches are gathered with numpy, which runs on the
+        # calling thread (torch's small gathers go through its OpenMP pool, and on busy cores
+        # those threads cost far more than the copy itself)
+        self._np = {name: tensor.numpy() for name, tensor in arrays.items()}
 
     # ------------------------------------------------------------------ opening
 
@@ -217,9 +221,9 @@ class PackedGraphStore:
         """Edges per graph, int64 [G]."""
         return self._edge_ptr[1:] - self._edge_ptr[:-1]
 
-    def _indices(self, indices: Sequence[int] | torch.Tensor | np.ndarray) -> torch.Tensor:
-        idx = torch.as_tensor(indices, dtype=torch.int64).reshape(-1)
-        if idx.numel() == 0:
+    def _indices(self, indices: Sequence[int] | torch.Tensor | np.ndarray) -> np.ndarray:
+        idx = np.array(indices, dtype=np.int64).reshape(-1)  # a copy: the batch owns its index
+        if idx.size == 0:
             raise IndexError("a batch needs at least one graph index")
         low, high = int(idx.min()), int(idx.max())
         if low < 0 or high >= len(self):
@@ -229,24 +233,25 @@ class PackedGraphStore:
     def batch(self, indices: Sequence[int] | torch.Tensor | np.ndarray) -> GraphBatch:
         """Graphs ``indices`` as one :class:`GraphBatch`, in the given order (gathers, no per-graph objects)."""
         idx = self._indices(indices)
-        node_start, edge_start = self._node_ptr[idx], self._edge_ptr[idx]
-        node_count = self._node_ptr[idx + 1] - node_start
-        edge_count = self._edge_ptr[idx + 1] - edge_start
+        a = self._np
+        node_ptr, edge_ptr = a["node_ptr"], a["edge_ptr"]
+        node_start, edge_start = node_ptr[idx], edge_ptr[idx]
+        node_count = node_ptr[idx + 1] - node_start
+        edge_count = edge_ptr[idx + 1] - edge_start
         node_rows = _ranges(node_start, node_count)
         edge_rows = _ranges(edge_start, edge_count)
-        graph_ids = torch.arange(idx.numel(), dtype=torch.int64)
-        node_offset = torch.cumsum(node_count, 0) - node_count
-        local = self._edges.index_select(0, edge_rows).to(torch.int64)
-        edge_index = (local + torch.repeat_interleave(node_offset, edge_count).unsqueeze(1)).t().contiguous()
+        node_offset = np.cumsum(node_count) - node_count
+        edge_index = np.take(a["edges"], edge_rows, axis=0).astype(np.int64).T
+        edge_index += np.repeat(node_offset, edge_count)
         return GraphBatch(
-            x=self._x.index_select(0, node_rows),
-            edge_index=edge_index,
-            edge_attr=self._edge_attr.index_select(0, edge_rows),
-            batch=torch.repeat_interleave(graph_ids, node_count),
-            y=self.y.index_select(0, idx),
-            target=self.target_index.index_select(0, idx),
-            index=idx.clone(),
-            num_graphs=int(idx.numel()),
+            x=torch.from_numpy(np.take(a["x"], node_rows, axis=0)),
+            edge_index=torch.from_numpy(np.ascontiguousarray(edge_index)),
+            edge_attr=torch.from_numpy(np.take(a["edge_attr"], edge_rows, axis=0)),
+            batch=torch.from_numpy(np.repeat(np.arange(idx.size, dtype=np.int64), node_count)),
+            y=torch.from_numpy(a["y"][idx]),
+            target=torch.from_numpy(a["target_index"][idx]),
+            index=torch.from_numpy(idx),
+            num_graphs=int(idx.size),
         )
 
     def graph(self, i: int):  # noqa: ANN201 - torch_geometric.data.Data, imported lazily
