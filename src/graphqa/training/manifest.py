@@ -56,6 +56,7 @@ def hash_files(root: Path) -> str:
 
 
 def package_versions() -> dict[str, str]:
+    """Python and the installed versions of the packages a run depends on."""
     versions = {"python": sys.version.split()[0]}
     for name in PACKAGES:
         try:
@@ -113,4 +114,5 @@ def build_manifest(
 
 
 def write_manifest(run_dir: Path, manifest: Mapping[str, Any]) -> Path:
+    """Write ``<run_dir>/run_manifest.json`` atomically."""
     return write_json(Path(run_dir) / MANIFEST_FILE, dict(manifest))
