@@ -37,7 +37,7 @@ PROMISES: dict[str, dict[str, object]] = {
     "ablation_priors_off": {"loss.priors.ranking": 0.0, "loss.priors.listwise": 0.0, "loss.mse_weight": 1.0},
     "debug": {"trainer.precision": "32-true", "trainer.limit_train_batches": 1, "trainer.max_epochs": 1,
               "trainer.detect_anomaly": True, "data.num_workers": 0, "logging.verbose": True},
-    "overfit_small": {"trainer.overfit_batches": 2},
+    "overfit_small": {"trainer.overfit_batches": 2, "loss.priors.ranking": 0.0, "loss.priors.listwise": 0.0},
     "low_vram": {"trainer.precision": "16-mixed", "data.batch_size": 16, "trainer.accumulate_grad_batches": 4,
                  "data.num_workers": 1},
     "cpu": {"trainer.accelerator": "cpu", "trainer.precision": "32-true", "data.num_workers": 0,

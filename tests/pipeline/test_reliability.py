@@ -41,7 +41,7 @@ def test_killed_sweep_resumes_unfinished_members_only(tmp_path_factory: pytest.T
         os.killpg(proc.pid, signal.SIGKILL)  # the whole process tree, as a scheduler would
         proc.wait()
     assert not (root / "runs/sweep/low_lr-222/summary.json").exists(), "killed before the member finished"
-    finished_best = (root / "runs/sweep/baseline-222/checkpoints/best.ckpt").stat().st_mtime_ns
+    finished = (root / "runs/sweep/baseline-222/summary.json").read_bytes()
 
     project.graphqa("params", "compose", "--profile", "ci_fast", "--profile", "resume", *SWEEP)
     project.dvc("repro")
@@ -50,7 +50,8 @@ def test_killed_sweep_resumes_unfinished_members_only(tmp_path_factory: pytest.T
     assert resumed["status"] == "completed"
     assert resumed["resumed_from"] and resumed["resumed_from"].endswith("last.ckpt")
     assert resumed["started_at_epoch"] >= 1, "continued from the checkpoint, not from epoch 0"
-    assert (root / "runs/sweep/baseline-222/checkpoints/best.ckpt").stat().st_mtime_ns == finished_best, \
+    # DVC re-links cached files, so mtimes say nothing; a retrain would rewrite the summary (wall time…).
+    assert (root / "runs/sweep/baseline-222/summary.json").read_bytes() == finished, \
         "the finished member was not retrained"
     # The DVCLive history of the resumed member has each validation exactly once.
     steps = [line.split("\t")[1] for line in
@@ -101,4 +102,4 @@ def test_bad_params_fail_before_training(tmp_path_factory: pytest.TempPathFactor
     result = project.dvc("exp", "run", "-S", override, check=False)
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
-    assert not (project.root / "runs").exists(), "nothing trained"
+    assert not list(project.root.glob("runs/**/*.ckpt")), "nothing trained"

@@ -52,3 +52,34 @@ def test_ddp_with_torchrun_gathers_whole_set_validation(packed_demo, tmp_path):
     again = compute_metrics(predict(model, val, batch_size=5), val.y, val.target_index)
     assert again["loss"] == pytest.approx(ranked_on["loss"], rel=1e-4)
     assert again["spearman"] == pytest.approx(ranked_on["spearman"], abs=1e-6)
+
+
+@pytest.mark.slow
+def test_ddp_training_stage_spawned_by_lightning(packed_demo, tmp_path):
+    """The real train stage with the ddp profile on 2 CPU processes that Lightning launches itself."""
+    raw = composed(["ci_fast", "ddp"], ["trainer.accelerator=cpu", "trainer.devices=2", "trainer.max_epochs=3",
+                                        "data.num_workers=0", "data.batch_size=16"], config_dir=ROOT / "params")
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
+    run_dir = tmp_path / "runs" / "baseline-222"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "stages" / "train.py"), "--variant", "baseline", "--seed", "222",
+         "--packed", str(packed_demo.packed_dir), "--schema", str(packed_demo.schema_path),
+         "--out", str(run_dir), "--params", "params.yaml"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=420,
+        env={**os.environ, "OMP_NUM_THREADS": "1", "GRAPHQA_PROGRESS_BAR": "0"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((run_dir / "run_manifest.json").read_text())["world_size"] == 2
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "completed"
+
+    # only rank 0 logged: one validation row per epoch, no duplicates
+    rows = (run_dir / "dvclive/plots/metrics/val/loss.tsv").read_text().splitlines()[1:]
+    assert len(rows) == 3 and len({r.split("\t")[1] for r in rows}) == 3
+
+    best = run_dir / "checkpoints" / "best.ckpt"
+    ranked_on = load_checkpoint(best)["graphqa"]["val_metrics"]
+    model, _, _ = load_model(best)
+    val = PackedGraphStore.open(packed_demo.packed_dir / "val")
+    single = compute_metrics(predict(model, val, batch_size=64), val.y, val.target_index)
+    assert single["loss"] == pytest.approx(ranked_on["loss"], rel=1e-4)
+    assert single["spearman"] == pytest.approx(ranked_on["spearman"], abs=1e-6)
