@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="scratch folder (default: a temporary one, removed afterwards); the demo data there is reused")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("lightning", "lightning.pytorch", "lightning.fabric", "graphqa", "dvclive"):
+    for noisy in ("lightning", "lightning.pytorch", "lightning.fabric", "lightning.pytorch.utilities.rank_zero",
+                  "lightning.fabric.utilities.rank_zero", "graphqa", "dvclive"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
     groups = [g.strip() for g in args.only.split(",") if g.strip()]

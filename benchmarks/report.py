@@ -63,7 +63,7 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                        None if noop is None else noop <= NOOP_REPRO_MAX_S, f"scope: {scope}" if scope else ""))
 
     stages = _get(results, "pipeline_overhead", "stages", "stages") or []
-    light = [(s["stage"], s["import_s"]["median"]) for s in stages if not s["trains"]]
+    light = [(s["stage"], s["import_s"]["median"]) for s in stages if not s["trains"] and s["import_s"]]
     if light:
         slowest = max(light, key=lambda item: item[1])
         out.append(_target("stage_startup", "start-up of a stage that does not train (interpreter + imports)",
@@ -201,7 +201,8 @@ def markdown(report: dict[str, Any]) -> str:
         stages = pipe["stages"]
         lines += [f"Stage start-up (a bare `python -c pass` takes {stages['interpreter_s']['median']} s):", ""]
         lines += _table(["stage", "trains", "`--help` s", "start-up: interpreter + imports s"],
-                        [[s["stage"], "yes" if s["trains"] else "no", s["help_s"]["median"], s["import_s"]["median"]]
+                        [[s["stage"], "yes" if s["trains"] else "no", s["help_s"]["median"],
+                          s["import_s"]["median"] if s["import_s"] else "not timed (quick)"]
                          for s in stages["stages"]])
 
     scaling = results.get("scaling")

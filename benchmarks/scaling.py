@@ -25,6 +25,7 @@ import csv
 import json
 import logging
 import os
+import random
 import shutil
 import sys
 import time
@@ -44,6 +45,7 @@ def replicate(data: Dataset, size: int, dest: Path) -> tuple[Path, Path]:
     for split in SPLITS:
         with (data.labels / f"{split}.csv").open(newline="") as handle:
             rows.extend((split, row) for row in csv.DictReader(handle))
+    random.Random(0).shuffle(rows)  # every prefix holds every split in about its share
     graphs, labels = dest / "graphs", dest / "labels"
     out: dict[str, list[dict[str, str]]] = {s: [] for s in SPLITS}
     count, replica = 0, 0
