@@ -63,28 +63,125 @@ def test_killed_sweep_resumes_unfinished_members_only(tmp_path_factory: pytest.T
     assert project.dvc("status", "--json").stdout.strip() in ("{}", "")
 
 
-def _corrupt_first_graph(project: Project) -> Path:
-    graph = sorted((project.root / "data/graphs").rglob("*.pt"))[0]
-    graph.chmod(0o644)
-    graph.write_bytes(graph.read_bytes()[:100])  # truncated
-    return graph
+def _first_graph(root: Path) -> Path:
+    return sorted((root / "data/graphs").rglob("*.pt"))[0]
 
 
-def test_bad_graph_fails_the_schema_stage_and_leaves_nothing_stale(tmp_path_factory: pytest.TempPathFactory) -> None:
-    project = make_project(tmp_path_factory.mktemp("badgraph") / "repo")
+def _rewrite_graph(root: Path, **changes: object) -> Path:
+    """Re-save the first graph as a plain dict with some tensors changed (None drops a key)."""
+    import torch
+
+    from graphqa.data import load_graph
+
+    path = _first_graph(root)
+    record = load_graph(path)
+    tensors = {"x": record.x, "edge_index": record.edge_index, "edge_attr": record.edge_attr, **changes}
+    torch.save({k: v for k, v in tensors.items() if v is not None}, path)
+    return path
+
+
+def _truncate(root: Path) -> Path:
+    path = _first_graph(root)
+    path.write_bytes(path.read_bytes()[:100])
+    return path
+
+
+def _code_pickle(root: Path) -> Path:
+    import pickle
+
+    class RunsCode:
+        def __reduce__(self):
+            return (os.system, (f"touch {root / 'PWNED'}",))
+
+    path = _first_graph(root)
+    path.write_bytes(pickle.dumps(RunsCode()))
+    return path
+
+
+def _edit_labels(root: Path, edit) -> Path:
+    path = root / "data/labels/train.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(edit(lines)) + "\n")
+    return path
+
+
+def _nan_features(root: Path) -> Path:
+    from graphqa.data import load_graph
+
+    record = load_graph(_first_graph(root))
+    x = record.x.clone()
+    x[0, 0] = float("nan")
+    return _rewrite_graph(root, x=x)
+
+
+def _out_of_range(root: Path) -> Path:
+    from graphqa.data import load_graph
+
+    record = load_graph(_first_graph(root))
+    edges = record.edge_index.clone()
+    edges[0, 0] = record.x.shape[0] + 5
+    return _rewrite_graph(root, edge_index=edges)
+
+
+def _other_dims(root: Path) -> Path:
+    from graphqa.data import load_graph
+
+    record = load_graph(_first_graph(root))
+    return _rewrite_graph(root, x=record.x[:, :64].contiguous())
+
+
+def _drop_graphs(root: Path) -> Path:
+    graphs = sorted((root / "data/graphs").rglob("*.pt"))
+    for path in graphs[: len(graphs) // 4]:
+        path.unlink()
+    return root / "data/labels"
+
+
+BAD_INPUTS = {
+    "truncated .pt": (_truncate, "not a readable"),
+    "pickle that runs code": (_code_pickle, ""),
+    "missing edge_attr": (lambda root: _rewrite_graph(root, edge_attr=None), "edge_attr"),
+    "NaN features": (_nan_features, "NaN"),
+    "edge_index out of range": (_out_of_range, "edge_index"),
+    "node dims differ": (_other_dims, "dim"),
+    "labels without dockq": (lambda root: _edit_labels(root, lambda ls: ["MODEL,score", *ls[1:]]), "dockq"),
+    "NaN label": (lambda root: _edit_labels(root, lambda ls: [ls[0], ls[1].split(",")[0] + ",nan", *ls[2:]]), "nan"),
+    "dockq outside [0, 1]": (lambda root: _edit_labels(root, lambda ls: [ls[0], ls[1].split(",")[0] + ",1.7",
+                                                                         *ls[2:]]), "1.7"),
+    "duplicate MODEL rows": (lambda root: _edit_labels(root, lambda ls: [*ls, ls[1]]), "duplicate"),
+    "coverage below min_coverage": (_drop_graphs, "coverage"),
+}
+
+
+@pytest.fixture(scope="module")
+def schema_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    project = make_project(tmp_path_factory.mktemp("baddata") / "repo")
     project.dvc("repro", "schema")
-    assert (project.root / "artifacts/schema/feature_metadata.json").exists()
+    return project
 
-    graph = _corrupt_first_graph(project)
-    result = project.dvc("repro", "schema", check=False)
-    assert result.returncode != 0
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_fails_the_schema_stage_and_leaves_nothing_stale(schema_project: Project, case: str) -> None:
+    root = schema_project.root
+    # `dvc repro` re-records changed data in data.dvc: take it back from git, then the data from the cache.
+    schema_project.run("git", "checkout", "-q", "--", "data.dvc")
+    schema_project.dvc("checkout", "-q", "--force", "data.dvc")
+    schema_project.dvc("repro", "schema")
+    assert (root / "artifacts/schema/feature_metadata.json").exists()
+
+    mutate, fragment = BAD_INPUTS[case]
+    bad_file = mutate(root)
+    result = schema_project.dvc("repro", "schema", check=False)
     output = result.stdout + result.stderr
+    assert result.returncode != 0
     assert "failed to reproduce 'schema'" in output
-    assert graph.name in output
+    assert bad_file.name in output, output[-2000:]
+    assert fragment.lower() in output.lower(), output[-2000:]
     assert "Traceback" not in output
+    assert not (root / "PWNED").exists(), "the pickle's code did not run"
     # DVC removed the old outputs before the stage ran; the failed stage wrote none.
-    assert not (project.root / "artifacts/schema/feature_metadata.json").exists()
-    assert not (project.root / "artifacts/schema/dataset_coverage.json").exists()
+    assert not (root / "artifacts/schema/feature_metadata.json").exists()
+    assert not (root / "artifacts/schema/dataset_coverage.json").exists()
 
 
 @pytest.mark.parametrize(
