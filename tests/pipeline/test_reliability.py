@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -200,3 +201,25 @@ def test_bad_params_fail_before_training(tmp_path_factory: pytest.TempPathFactor
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
     assert not list(project.root.glob("runs/**/*.ckpt")), "nothing trained"
+
+
+def test_diverging_member_fails_naming_where_and_keeps_good_checkpoints(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """NaN/inf loss (a learning rate that blows up) in the second sweep member, through dvc repro."""
+    project = make_project(tmp_path_factory.mktemp("nan") / "repo", profile=None)
+    project.graphqa("params", "compose", "--profile", "ci_fast", "sweep.variants=[baseline,low_lr]",
+                    "sweep.overlays.low_lr.optimizer.lr=1e30")
+    result = project.dvc("repro", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "failed to reproduce 'train@low_lr-222'" in output
+    assert re.search(r"NaN/inf at epoch \d+, batch \d+", output), output[-2000:]
+    assert project.json("runs/sweep/low_lr-222/summary.json")["status"] == "failed"
+
+    # The member that trained before is committed by DVC and its checkpoints load.
+    from graphqa.training.inference import load_model
+
+    assert "train@baseline-222" in (project.root / "dvc.lock").read_text()
+    for name in ("best.ckpt", "last.ckpt"):
+        model, schema, _ = load_model(project.root / "runs/sweep/baseline-222/checkpoints" / name)
+        assert schema.node_dim == 172
