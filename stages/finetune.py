@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from graphqa.stage import run_stage
+from graphqa.stage import add_run_arguments, run_stage
 
 
 def main() -> None:
@@ -19,10 +19,7 @@ def main() -> None:
     parser.add_argument("--init", type=Path, required=True, help="checkpoint to initialise the weights from")
     parser.add_argument("--winner", type=Path, default=Path("artifacts/selection/winner.json"))
     parser.add_argument("--seed", type=int, default=None, help="phase 2 seed (phase 1 uses params `seed`)")
-    parser.add_argument("--packed", type=Path, default=Path("artifacts/packed"))
-    parser.add_argument("--schema", type=Path, default=Path("artifacts/schema/feature_metadata.json"))
-    parser.add_argument("--out", type=Path, required=True, help="run directory")
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    add_run_arguments(parser)
     args = parser.parse_args()
 
     def body() -> None:

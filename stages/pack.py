@@ -10,31 +10,27 @@ Example: python stages/pack.py --schema artifacts/schema/feature_metadata.json -
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
+
+from graphqa.stage import run_stage
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schema", default="artifacts/schema/feature_metadata.json", help="schema stage output")
     parser.add_argument("--out", default="artifacts/packed", help="output directory")
     parser.add_argument("--graphs", default=None, help="graph directory (default: the schema's sources.graphs)")
     parser.add_argument("--labels", default=None, help="label directory (default: the schema's sources.labels)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
-    from graphqa.data.errors import DataError
-    from graphqa.data.pack import pack_dataset
-    from graphqa.data.progress import progress_bar
+    def body() -> None:
+        from graphqa.data.pack import pack_dataset
+        from graphqa.data.progress import progress_bar
 
-    try:
         with progress_bar("pack: writing stores") as progress:
             pack_dataset(args.schema, args.out, graphs_dir=args.graphs, labels_dir=args.labels, progress=progress)
-    except (DataError, OSError) as exc:
-        logging.getLogger("pack").error("%s", exc)
-        return 2
-    return 0
+
+    run_stage("pack", body)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -9,33 +9,29 @@ Example: python stages/schema.py --graphs data/graphs --labels data/labels --out
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
+
+from graphqa.stage import run_stage
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--graphs", default="data/graphs", help="graph directory (<TARGET>/<MODEL>.pt or flat)")
     parser.add_argument("--labels", default="data/labels", help="directory of train/val/test.csv")
     parser.add_argument("--out", default="artifacts/schema", help="output directory")
     parser.add_argument("--params", default="params.yaml", help="params file (data.min_coverage)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
-    from graphqa.config import ParamsError, load_params
-    from graphqa.data.discover import write_schema_outputs
-    from graphqa.data.errors import DataError
-    from graphqa.data.progress import progress_bar
+    def body() -> None:
+        from graphqa.config import load_params
+        from graphqa.data.discover import write_schema_outputs
+        from graphqa.data.progress import progress_bar
 
-    try:
         params = load_params(args.params)
         with progress_bar("schema: reading graphs") as progress:
             write_schema_outputs(args.graphs, args.labels, args.out, params.data.min_coverage, progress)
-    except (DataError, ParamsError, OSError) as exc:
-        logging.getLogger("schema").error("%s", exc)
-        return 2
-    return 0
+
+    run_stage("schema", body)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

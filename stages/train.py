@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from graphqa.stage import run_stage
+from graphqa.stage import add_run_arguments, run_stage
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--variant", required=True, help="sweep variant (a key of sweep.overlays)")
     parser.add_argument("--seed", type=int, required=True)
-    parser.add_argument("--packed", type=Path, default=Path("artifacts/packed"))
-    parser.add_argument("--schema", type=Path, default=Path("artifacts/schema/feature_metadata.json"))
-    parser.add_argument("--out", type=Path, required=True, help="run directory")
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    add_run_arguments(parser)
     args = parser.parse_args()
 
     def body() -> None:

@@ -8,8 +8,6 @@ so the test set never influences the choice.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import math
 from collections.abc import Sequence
@@ -20,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from graphqa.config import Params
-from graphqa.io import write_json, write_text
+from graphqa.io import csv_text, write_json, write_text
 from graphqa.scoring_model import ScoringModel
 
 log = logging.getLogger(__name__)
@@ -142,15 +140,6 @@ def per_target_rows(pred: np.ndarray, true: np.ndarray, target_index: np.ndarray
     return rows
 
 
-def _csv(rows: Sequence[dict[str, Any]]) -> str:
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return buffer.getvalue()
-
-
 def write_evaluation(results: Sequence[CandidateResult], final: CandidateResult, test_store: Any, params: Params,
                      out_dir: Path, sweep_winner_selection: float | None) -> dict[str, Any]:
     """Predictions, per-target table, plot data, candidate metrics and the headline."""
@@ -167,18 +156,18 @@ def write_evaluation(results: Sequence[CandidateResult], final: CandidateResult,
         "test_ranking_loss": test["ranking_loss"],
         **{f"test_{k}": v for k, v in test.items() if k.startswith("hit_rate@")},
     }
-    write_text(out_dir / "predictions.csv", _csv(prediction_rows(test_store, final.test_pred)))
+    write_text(out_dir / "predictions.csv", csv_text(prediction_rows(test_store, final.test_pred)))
     per_target = per_target_rows(final.test_pred, test_store.y.numpy(), test_store.target_index.numpy(),
                                  test_store.target_names, params.evaluate.hit_thresholds, params.evaluate.top_k)
-    write_text(out_dir / "per_target.csv", _csv(per_target))
+    write_text(out_dir / "per_target.csv", csv_text(per_target))
     plots = out_dir / "plots"
-    write_text(plots / "test_scatter.csv", _csv([
+    write_text(plots / "test_scatter.csv", csv_text([
         {k: r[k] for k in ("TARGET", "MODEL", "TRUE_DOCKQ", "PRED_DOCKQ")}
         for r in prediction_rows(test_store, final.test_pred)
     ]))
     write_text(plots / "per_target_ranking_loss.csv",
-               _csv([{"target": r["target"], "ranking_loss": r["ranking_loss"]} for r in per_target]))
-    write_text(plots / "hit_rates.csv", _csv([
+               csv_text([{"target": r["target"], "ranking_loss": r["ranking_loss"]} for r in per_target]))
+    write_text(plots / "hit_rates.csv", csv_text([
         {"label": f"{r.candidate.name} DockQ>={t:g}", "candidate": r.candidate.name, "threshold": t,
          "hit_rate": r.test_metrics.get(f"hit_rate@{t:g}", math.nan)}
         for r in results for t in params.evaluate.hit_thresholds
@@ -190,7 +179,7 @@ def write_evaluation(results: Sequence[CandidateResult], final: CandidateResult,
         for r in results
     })
     if params.evaluate.submission:
-        write_text(out_dir / "submission.csv", _csv([
+        write_text(out_dir / "submission.csv", csv_text([
             {"MODEL": r["MODEL"], "PRED_DOCKQ": r["PRED_DOCKQ"]} for r in prediction_rows(test_store, final.test_pred)
         ]))
     write_json(out_dir / "headline.json", headline)

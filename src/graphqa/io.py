@@ -5,10 +5,13 @@ A reader (or a crash) sees the old file or the new one, never a partial one.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -69,3 +72,24 @@ def read_json(path: Path | str) -> Any:
         raise FileNotFoundError(f"{path}: not found") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON ({exc})") from None
+
+
+def csv_text(rows: Sequence[dict[str, Any]]) -> str:
+    """Rows of one shape as CSV text (header from the first row); empty for no rows."""
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def new_hidden_dir(parent: Path, prefix: str) -> Path:
+    """A fresh hidden directory in ``parent`` with the usual permissions (mkdtemp's are owner-only)."""
+    while True:
+        path = parent / f"{prefix}{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue

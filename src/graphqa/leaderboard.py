@@ -8,7 +8,6 @@ a live process.
 from __future__ import annotations
 
 import csv
-import io
 import math
 import shutil
 from collections.abc import Iterable, Sequence
@@ -16,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from graphqa.io import atomic_path, read_json, write_json, write_text
+from graphqa.io import atomic_path, csv_text, read_json, write_json, write_text
 
 # Key params shown next to each run: column -> dotted key in the resolved params.
 KEY_PARAMS = {
@@ -122,15 +121,6 @@ def leaderboard_rows(records: Sequence[RunRecord]) -> list[dict[str, Any]]:
     return rows
 
 
-def to_csv(rows: Sequence[dict[str, Any]]) -> str:
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return buffer.getvalue()
-
-
 def to_markdown(rows: Sequence[dict[str, Any]]) -> str:
     if not rows:
         return "_no runs_\n"
@@ -171,11 +161,11 @@ def select_winner(run_dirs: Sequence[Path], out_dir: Path) -> Winner:
     winner = Winner(best.name, variant, seed, best.score, best.val_loss, best.val_spearman,
                     str(best.checkpoint))
     rows = leaderboard_rows(ranked)
-    write_text(out_dir / "leaderboard.csv", to_csv(rows))
+    write_text(out_dir / "leaderboard.csv", csv_text(rows))
     write_text(out_dir / "leaderboard.md", "# Sweep leaderboard (lower selection score is better)\n\n"
                + to_markdown(rows))
     curves = [row for d in run_dirs for row in read_curves(Path(d))]
-    write_text(out_dir / "curves.csv", to_csv(curves) or "member,epoch,val_loss,val_spearman\n")
+    write_text(out_dir / "curves.csv", csv_text(curves) or "member,epoch,val_loss,val_spearman\n")
     with atomic_path(out_dir / "winner.ckpt", suffix=".ckpt") as tmp:
         shutil.copyfile(best.checkpoint, tmp)
     write_json(out_dir / "winner.json", winner.to_dict())

@@ -200,13 +200,8 @@ def predict_graphs(
 
 def prediction_csv(rows: Sequence[dict[str, Any]]) -> str:
     """The predictions file: TARGET, MODEL, PRED_DOCKQ[, TRUE_DOCKQ], RANK (as eval/predictions.csv)."""
-    import csv
-    import io
+    from graphqa.io import csv_text
 
     if not rows:
         return ",".join(c for c in PREDICTION_COLUMNS if c != "TRUE_DOCKQ") + "\n"
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    return csv_text(rows)

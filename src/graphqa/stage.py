@@ -8,10 +8,12 @@ and renames.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 log = logging.getLogger("graphqa")
 
@@ -21,6 +23,14 @@ def setup_logging(verbose: bool = False) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
 
 
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments every training stage takes: its inputs, its run dir and the params file."""
+    parser.add_argument("--packed", type=Path, default=Path("artifacts/packed"), help="packed stores (pack stage)")
+    parser.add_argument("--schema", type=Path, default=Path("artifacts/schema/feature_metadata.json"))
+    parser.add_argument("--out", type=Path, required=True, help="run directory")
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+
+
 def run_stage(name: str, body: Callable[[], object]) -> None:
     """Run a stage body; turn expected errors into one clear line and exit code 1."""
     setup_logging()
@@ -28,8 +38,8 @@ def run_stage(name: str, body: Callable[[], object]) -> None:
         body()
     except (ValueError, OSError, RuntimeError) as exc:  # ParamsError, DataError, SchemaMismatch, NaN guard…
         log.debug("stage %s failed", name, exc_info=True)
-        print(f"error: stage {name}: {exc}", file=sys.stderr)
+        log.error("stage %s: %s", name, exc)
         sys.exit(1)
     except KeyboardInterrupt:
-        print(f"error: stage {name}: interrupted; rerun with the `resume` profile to continue", file=sys.stderr)
+        log.error("stage %s: interrupted; rerun with the `resume` profile to continue", name)
         sys.exit(130)

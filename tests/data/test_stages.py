@@ -22,7 +22,15 @@ from tests.data.builders import graph_tensors, write_graph, write_labels
 def stage(repo_root: Path) -> Callable[[str, list[str]], int]:
     """Call ``stages/<name>.py``'s ``main(argv)`` in-process; returns the exit code."""
     mains = {name: runpy.run_path(str(repo_root / "stages" / f"{name}.py"))["main"] for name in ("schema", "pack")}
-    return lambda name, argv: mains[name](argv)
+
+    def call(name: str, argv: list[str]) -> int:
+        try:
+            mains[name](argv)
+        except SystemExit as exit_:  # graphqa.stage.run_stage exits 1 on a clean failure
+            return int(exit_.code or 0)
+        return 0
+
+    return call
 
 
 def _schema_args(ds, out: Path, params: Path) -> list[str]:  # noqa: ANN001
@@ -103,7 +111,7 @@ def test_schema_stage_refuses_bad_graph(stage, build_dataset, params_file, tmp_p
     mutate, message = BAD_GRAPHS[case]
     mutate(bad, marker)
     out = tmp_path / "out"
-    assert stage("schema", _schema_args(ds, out, params_file())) == 2
+    assert stage("schema", _schema_args(ds, out, params_file())) == 1
     assert str(bad) in caplog.text and re.search(message, caplog.text)
     assert not out.exists(), "no partial outputs"
     assert not marker.exists(), "code in a pickle ran"
@@ -117,7 +125,7 @@ def test_schema_stage_refuses_bad_graph(stage, build_dataset, params_file, tmp_p
 def test_schema_stage_refuses_bad_labels(stage, build_dataset, params_file, tmp_path: Path, caplog, lines: list[str], message: str) -> None:  # noqa: ANN001
     ds = build_dataset()
     write_labels(ds.labels, {"train": lines})
-    assert stage("schema", _schema_args(ds, tmp_path / "out", params_file())) == 2
+    assert stage("schema", _schema_args(ds, tmp_path / "out", params_file())) == 1
     assert re.search(message, caplog.text)
     assert not (tmp_path / "out").exists()
 
@@ -125,7 +133,7 @@ def test_schema_stage_refuses_bad_labels(stage, build_dataset, params_file, tmp_
 def test_schema_stage_label_file_without_columns(stage, build_dataset, params_file, tmp_path: Path, caplog) -> None:  # noqa: ANN001
     ds = build_dataset()
     (ds.labels / "val.csv").write_text("name,score\nT10_m0,0.3\n")
-    assert stage("schema", _schema_args(ds, tmp_path / "out", params_file())) == 2
+    assert stage("schema", _schema_args(ds, tmp_path / "out", params_file())) == 1
     assert "val.csv: no 'MODEL' column" in caplog.text and not (tmp_path / "out").exists()
 
 
@@ -134,7 +142,7 @@ def test_coverage_below_min_lists_missing_models(stage, build_dataset, params_fi
     ds.files["T20_m0"].unlink()
     ds.files["T21_m2"].unlink()
     out = tmp_path / "out"
-    assert stage("schema", _schema_args(ds, out, params_file(0.9))) == 2
+    assert stage("schema", _schema_args(ds, out, params_file(0.9))) == 1
     assert "test: 4/6 labelled models have a usable graph (coverage 0.667 < data.min_coverage 0.9)" in caplog.text
     assert "T20/T20_m0" in caplog.text and "T21/T21_m2" in caplog.text
     assert not out.exists()
@@ -164,7 +172,7 @@ def test_empty_graphs_are_skipped_and_recorded(stage, build_dataset, params_file
     assert len(store) == 5 and "T00_m0" not in store.names
     assert store.manifest["skipped"][0]["reason"] == "0 nodes"
     # The same graphs fail coverage when nothing may be missing.
-    assert stage("schema", _schema_args(ds, tmp_path / "strict", params_file(1.0))) == 2
+    assert stage("schema", _schema_args(ds, tmp_path / "strict", params_file(1.0))) == 1
     assert "T00/T00_m0 (0 nodes)" in caplog.text
 
 
@@ -175,7 +183,7 @@ def test_pack_refuses_graph_changed_since_schema_and_keeps_old_output(stage, bui
     assert stage("pack", ["--schema", str(schema_dir / "feature_metadata.json"), "--out", str(packed)]) == 0
     before = {p: p.read_bytes() for p in packed.rglob("*") if p.is_file()}
     write_graph(ds.files["T20_m1"], node_dim=64, edge_dim=30)
-    assert stage("pack", ["--schema", str(schema_dir / "feature_metadata.json"), "--out", str(packed)]) == 2
+    assert stage("pack", ["--schema", str(schema_dir / "feature_metadata.json"), "--out", str(packed)]) == 1
     assert "T20_m1.pt: node dim 64 / edge dim 30, but the schema says node dim 64 / edge dim 24" in caplog.text
     assert {p: p.read_bytes() for p in packed.rglob("*") if p.is_file()} == before, "old output untouched"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [], "no staging left behind"

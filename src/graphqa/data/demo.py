@@ -31,7 +31,6 @@ import json
 import logging
 import os
 import shutil
-import uuid
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -198,7 +197,7 @@ def generate_demo(
 
     Example: ``generate_demo("data", targets=8, decoys=16)``
     """
-    from graphqa.io import write_json, write_text
+    from graphqa.io import new_hidden_dir, write_json, write_text
 
     if targets < 3 or decoys < 4:
         raise ValueError(f"the demo needs >= 3 targets and >= 4 decoys per target, got {targets} x {decoys}")
@@ -211,7 +210,7 @@ def generate_demo(
     total = targets * decoys
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    staging = _new_dir(out_dir, ".demo-")
+    staging = new_hidden_dir(out_dir, ".demo-")
     try:
         metadata: dict[str, Any] = {}
         rows: dict[str, list[tuple[str, float, str]]] = {s: [] for s in SPLITS}
@@ -311,12 +310,3 @@ def _swap_in(staging: Path, out_dir: Path, names: tuple[str, ...]) -> None:
         os.replace(staging / name, target)
 
 
-def _new_dir(parent: Path, prefix: str) -> Path:
-    """A fresh hidden directory in ``parent`` with the usual permissions (mkdtemp's are owner-only)."""
-    while True:
-        path = parent / f"{prefix}{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            continue

@@ -12,7 +12,6 @@ import logging
 import os
 import shutil
 import tempfile
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from graphqa.data.labels import SPLITS
 from graphqa.data.progress import ProgressHook
 from graphqa.data.schema import FEATURE_METADATA, FeatureSchema
 from graphqa.data.store import PackedGraphStore, PackItem
+from graphqa.io import new_hidden_dir
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def pack_dataset(
     }
     total = sum(len(p) for p in plans.values())
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = _new_dir(out_dir.parent, f".{out_dir.name}.")
+    staging = new_hidden_dir(out_dir.parent, f".{out_dir.name}.")
     counts: dict[str, int] = {}
     skipped: dict[str, list[dict[str, str]]] = {}
     try:
@@ -102,12 +102,3 @@ def _swap_in(staging: Path, out_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _new_dir(parent: Path, prefix: str) -> Path:
-    """A fresh hidden directory in ``parent`` with the usual permissions (mkdtemp's are owner-only)."""
-    while True:
-        path = parent / f"{prefix}{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            continue
