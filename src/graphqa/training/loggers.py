@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,37 @@ DVCLIVE_DIR = "dvclive"
 LOGGER_IDS_FILE = "loggers.json"
 
 
+# Lightning's logger-connector methods after which DVCLive writes its files (dvclive.lightning._should_sync).
+_DVCLIVE_SYNC_CALLERS = frozenset({"update_train_step_metrics", "update_train_epoch_metrics", "log_eval_end_metrics"})
+
+
+def _called_from_dvclive_sync_point() -> bool:
+    """``dvclive.lightning._should_sync`` without ``inspect.stack()``, which reads the source of every frame."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name in _DVCLIVE_SYNC_CALLERS:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _dvclive_logger_class() -> type:
+    from dvclive import Live
     from dvclive.lightning import DVCLiveLogger
+    from lightning.fabric.loggers.logger import rank_zero_experiment
+
+    class StudioAwareLive(Live):
+        """DVCLive's ``Live``, minus the Studio payload when Studio is off.
+
+        On every sync upstream re-reads params.yaml and every metrics .tsv to
+        queue them for Studio, and without a Studio config the queue drops
+        them: a cost that grows with the length of the run.
+        """
+
+        def post_data_to_studio(self) -> None:
+            if "data" in getattr(self, "_studio_events_to_skip", ()):
+                return
+            super().post_data_to_studio()
 
     class StepExactDVCLiveLogger(DVCLiveLogger):
         """DVCLive's Lightning logger, but step 0 is logged as step 0.
@@ -34,6 +64,13 @@ def _dvclive_logger_class() -> type:
         Upstream treats ``step=0`` as "no step" and increments its own counter,
         which would shift the first point and duplicate the next one.
         """
+
+        @property
+        @rank_zero_experiment
+        def experiment(self) -> Live:
+            if self._experiment is None:
+                self._experiment = StudioAwareLive(**self._kwargs)
+            return self._experiment
 
         def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None, sync: bool | None = False) -> None:
             from lightning.pytorch.utilities import rank_zero_only
@@ -43,7 +80,7 @@ def _dvclive_logger_class() -> type:
             if step is not None:
                 # the parent increments the step when given none: land exactly on `step`
                 self.experiment.step = int(step) - 1
-            super().log_metrics(metrics, None, sync)
+            super().log_metrics(metrics, None, sync or _called_from_dvclive_sync_point())
 
     return StepExactDVCLiveLogger
 
