@@ -42,14 +42,14 @@ class Settings:
     @classmethod
     def full(cls) -> Settings:
         return cls(mode="full", reps=3, demo_targets=30, demo_decoys=40,
-                   step_counts={16: 30, 128: 8}, epoch_epochs=2, rss_epochs=6,
+                   step_counts={16: 30, 128: 8}, epoch_epochs=2, rss_epochs=10,
                    scaling_sizes=(1_000, 10_000, 100_000), scaling_reps={1_000: 3, 10_000: 2, 100_000: 1})
 
     @classmethod
     def quick(cls) -> Settings:
         """A smoke run: every code path, tiny sizes, one repetition."""
         return cls(mode="quick", reps=1, demo_targets=4, demo_decoys=8, baseline_workers=(0, 2),
-                   step_counts={16: 2, 128: 1}, epoch_epochs=1, rss_epochs=2,
+                   step_counts={16: 2, 128: 1}, epoch_epochs=1, rss_epochs=3,
                    scaling_sizes=(40, 80), scaling_reps={40: 1, 80: 1},
                    pipeline_full=False, pipeline_demo=(3, 4))
 

@@ -6,8 +6,11 @@ priors), Adam at the default learning rate, gradient-norm clipping at the
 default 1.0: what ``GraphQAModule`` does per step, without Lightning around
 it. Batches come from the packed store, assembled before timing (assembly is
 measured by the data-path group). fp32 on CPU with the process's default
-thread count and with one thread (small sparse ops suffer badly from
-OpenMP threads that compete with other processes for the same cores). On a
+thread count and with one thread; and both again at batch 16 while one other
+process keeps one core busy (as a second sweep member of ``dvc queue start -j 2``,
+or a DataLoader worker, would): torch's OpenMP threads wait on each other at
+every parallel operation, and a thread that shares its core waits for the
+scheduler. On a
 CUDA device: fp32 vs bf16-mixed (autocast) at each batch size, and the GPU's
 busy share of an epoch; without one the GPU entries say so.
 """
@@ -16,7 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from benchmarks.common import Dataset, Settings, default_params, median, summary
@@ -84,30 +90,52 @@ def _graphs_per_s(step: Any, batches: list[Any], steps: int, warmup: int, sync: 
     return graphs / (time.perf_counter() - start)
 
 
+@contextlib.contextmanager
+def busy_core() -> Iterator[None]:
+    """One other process spinning on a core for the duration (a stand-in for a concurrent job)."""
+    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"], stdin=subprocess.DEVNULL)
+    try:
+        time.sleep(0.2)
+        yield
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def cpu_throughput(store: Any, params: Any, settings: Settings) -> list[dict[str, Any]]:
     import torch
 
     default_threads = torch.get_num_threads()
     thread_counts = sorted({default_threads, 1}, reverse=True)
+    contended_bs = settings.batch_sizes[0]
     batches = {bs: _batches(store, bs, settings.step_counts[bs] + 2) for bs in settings.batch_sizes}
-    results: dict[tuple[int, int], list[float]] = {(t, bs): [] for t in thread_counts for bs in settings.batch_sizes}
+    keys = [(t, bs, False) for t in thread_counts for bs in settings.batch_sizes]
+    keys += [(t, contended_bs, True) for t in thread_counts]
+    results: dict[tuple[int, int, bool], list[float]] = {k: [] for k in keys}
+
+    def measure(threads: int, bs: int) -> float:
+        torch.set_num_threads(threads)
+        model, optimizer = _trainer_parts(store, params, "cpu")
+        step = _step_fn(model, optimizer, params, contextlib.nullcontext)
+        return _graphs_per_s(step, batches[bs], settings.step_counts[bs], 2, lambda: None)
+
     try:
         for rep in range(settings.reps):
             for threads in thread_counts:  # side by side: each rep runs every setting
-                torch.set_num_threads(threads)
                 for bs in settings.batch_sizes:
-                    model, optimizer = _trainer_parts(store, params, "cpu")
-                    step = _step_fn(model, optimizer, params, contextlib.nullcontext)
-                    rate = _graphs_per_s(step, batches[bs], settings.step_counts[bs], 2, lambda: None)
-                    results[(threads, bs)].append(rate)
+                    results[(threads, bs, False)].append(measure(threads, bs))
+            with busy_core():
+                for threads in thread_counts:
+                    results[(threads, contended_bs, True)].append(measure(threads, contended_bs))
             log.info("train step: rep %d/%d done", rep + 1, settings.reps)
     finally:
         torch.set_num_threads(default_threads)
     rows = []
-    for (threads, bs), rates in results.items():
+    for (threads, bs, contended), rates in results.items():
         gps = median(rates)
         rows.append({"device": "cpu", "precision": "32-true", "threads": threads, "default_threads": threads == default_threads,
-                     "batch_size": bs, "graphs_per_s": summary(rates, 1), "step_ms": round(1000 * bs / gps, 2)})
+                     "contended": contended, "batch_size": bs, "graphs_per_s": summary(rates, 1),
+                     "step_ms": round(1000 * bs / gps, 2)})
     return rows
 
 
