@@ -81,8 +81,9 @@ def make_project(dest: Path, targets: int, decoys: int) -> Project:
     project = Project(dest)
     project.run("git", "init", "-q", "-b", "main")
     (dest / "data.dvc").unlink(missing_ok=True)
-    project.run(str(BIN / "graphqa"), "data", "demo", "--out", "data", "--targets", str(targets),
-                "--decoys", str(decoys), "--seed", "7")
+    from graphqa.data.demo import generate_demo
+
+    generate_demo(dest / "data", targets=targets, decoys=decoys, seed=7)  # what `graphqa data demo` writes
     project.run(str(BIN / "dvc"), "add", "-q", "data")
     project.run(str(BIN / "graphqa"), "params", "compose", "--profile", "ci_fast")
     project.run("git", "add", "-A")

@@ -110,31 +110,34 @@ def cpu_throughput(store: Any, params: Any, settings: Settings) -> list[dict[str
     contended_bs = settings.batch_sizes[0]
     batches = {bs: _batches(store, bs, settings.step_counts[bs] + 2) for bs in settings.batch_sizes}
     keys = [(t, bs, False) for t in thread_counts for bs in settings.batch_sizes]
-    keys += [(t, contended_bs, True) for t in thread_counts]
+    contended = settings.mode == "full"  # the smoke run skips it: on a loaded machine it can take long
+    keys += [(t, contended_bs, True) for t in thread_counts] if contended else []
     results: dict[tuple[int, int, bool], list[float]] = {k: [] for k in keys}
 
     def measure(threads: int, bs: int) -> float:
         torch.set_num_threads(threads)
         model, optimizer = _trainer_parts(store, params, "cpu")
         step = _step_fn(model, optimizer, params, contextlib.nullcontext)
-        return _graphs_per_s(step, batches[bs], settings.step_counts[bs], 2, lambda: None)
+        return _graphs_per_s(step, batches[bs], settings.step_counts[bs], 1 if settings.mode == "quick" else 2,
+                             lambda: None)
 
     try:
         for rep in range(settings.reps):
             for threads in thread_counts:  # side by side: each rep runs every setting
                 for bs in settings.batch_sizes:
                     results[(threads, bs, False)].append(measure(threads, bs))
-            with busy_core():
-                for threads in thread_counts:
-                    results[(threads, contended_bs, True)].append(measure(threads, contended_bs))
+            if contended:
+                with busy_core():
+                    for threads in thread_counts:
+                        results[(threads, contended_bs, True)].append(measure(threads, contended_bs))
             log.info("train step: rep %d/%d done", rep + 1, settings.reps)
     finally:
         torch.set_num_threads(default_threads)
     rows = []
-    for (threads, bs, contended), rates in results.items():
+    for (threads, bs, busy), rates in results.items():
         gps = median(rates)
         rows.append({"device": "cpu", "precision": "32-true", "threads": threads, "default_threads": threads == default_threads,
-                     "contended": contended, "batch_size": bs, "graphs_per_s": summary(rates, 1),
+                     "contended": busy, "batch_size": bs, "graphs_per_s": summary(rates, 1),
                      "step_ms": round(1000 * bs / gps, 2)})
     return rows
 
