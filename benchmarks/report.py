@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from statistics import median
 from typing import Any
 
@@ -152,12 +153,13 @@ def _met(value: bool | None) -> str:
     return {True: "**met**", False: "not met", None: "n/a"}[value]
 
 
-def markdown(report: dict[str, Any]) -> str:
+def markdown(report: dict[str, Any], *, readme: bool = False) -> str:
+    """The report as markdown; ``readme``: headings two levels down, no title, no per-epoch tables."""
     meta, results = report["meta"], report["results"]
     env = meta.get("environment", {})
-    lines = [
-        f"# graphqa benchmarks ({meta['mode']})",
-        "",
+    h = "####" if readme else "##"
+    lines = [] if readme else [f"# graphqa benchmarks ({meta['mode']})", ""]
+    lines += [
         f"{meta['started']}, {meta['duration_s']:.0f} s; {env.get('cpus_usable')} usable CPUs "
         f"({env.get('processor')}), torch {env.get('versions', {}).get('torch')} with {env.get('torch_threads')} threads, "
         f"GPU: {env.get('cuda') or 'none'}; commit {env.get('git_commit')}{' (dirty)' if env.get('git_dirty') else ''}. "
@@ -167,7 +169,7 @@ def markdown(report: dict[str, Any]) -> str:
         "the two sides of each comparison were measured interleaved in this run. "
         "Reproduce with `make bench` (`python -m benchmarks`; `--quick` for a smoke run).",
         "",
-        "## Targets (issue 7)",
+        f"{h} Targets (issue 7)",
         "",
     ]
     lines += _table(["target", "measured", "threshold", "status", "note"],
@@ -175,7 +177,7 @@ def markdown(report: dict[str, Any]) -> str:
 
     data = results.get("data_path")
     if data:
-        lines += ["## Data path (training split, one full epoch of batches)", ""]
+        lines += [f"{h} Data path (training split, one full epoch of batches)", ""]
         lines += _table(["loader", "batch", "workers", "batches", "epoch s", "batches/s", "graphs/s"],
                         [[_LOADERS.get(r["loader"], r["loader"]), r["batch_size"], r["workers"], r["batches"], r["epoch_s"]["median"],
                           r["batches_per_s"], r["graphs_per_s"]] for r in data["rows"]])
@@ -186,7 +188,7 @@ def markdown(report: dict[str, Any]) -> str:
 
     step = results.get("train_step")
     if step:
-        lines += ["## Training step (default network, forward + loss + backward + clip + Adam)", ""]
+        lines += [f"{h} Training step (default network, forward + loss + backward + clip + Adam)", ""]
         rows = [[r["device"], r["precision"], r["threads"], "1 core busy" if r.get("contended") else "idle",
                  r["batch_size"], r["graphs_per_s"]["median"], r["step_ms"]] for r in step["cpu"]]
         rows += [[r["device"], r["precision"], "", "", r["batch_size"], r["graphs_per_s"]["median"], ""]
@@ -200,7 +202,7 @@ def markdown(report: dict[str, Any]) -> str:
     epoch = results.get("epoch")
     if epoch:
         lt = epoch["lightning"]
-        lines += ["## One training epoch through Lightning (CPU, fp32, same model)", ""]
+        lines += [f"{h} One training epoch through Lightning (CPU, fp32, same model)", ""]
         lines += _table(["data path", "batch", "workers", "epoch s", "samples"],
                         [["packed store", lt["batch_size"], 0, lt["packed_epoch_s"]["median"], len(lt["packed_epoch_s"]["reps"])],
                          ["baseline (per-file torch.load)", lt["batch_size"], 0, lt["baseline_epoch_s"]["median"],
@@ -210,14 +212,18 @@ def markdown(report: dict[str, Any]) -> str:
         if real:
             lines += [f"Real training path ({real['profile']}, {real['precision']}, {real['train_graphs']} train / "
                       f"{real['val_graphs']} val graphs, callbacks, DVCLive, checkpoints; imports {real['import_s']} s):", ""]
-            lines += _table(["epoch", "epoch s", "of which validation s", "RSS MiB", "anon MiB", "file MiB"],
-                            [[e["epoch"], e["epoch_s"], e["validation_s"], e.get("VmRSS"), e.get("RssAnon"), e.get("RssFile")]
-                             for e in real["epochs"]])
+            if not readme:
+                lines += _table(["epoch", "epoch s", "of which validation s", "RSS MiB", "anon MiB", "file MiB"],
+                                [[e["epoch"], e["epoch_s"], e["validation_s"], e.get("VmRSS"), e.get("RssAnon"),
+                                  e.get("RssFile")] for e in real["epochs"]])
+            else:
+                lines += [f"Median epoch {median([e['epoch_s'] for e in real['epochs']]):.3f} s, of which validation "
+                          f"{median([e['validation_s'] for e in real['epochs']]):.3f} s.", ""]
 
     pipe = results.get("pipeline_overhead")
     if pipe:
         dvc = pipe["dvc"]
-        lines += ["## Pipeline overhead", ""]
+        lines += [f"{h} Pipeline overhead", ""]
         lines += _table(["command", "seconds"],
                         [[f"`dvc repro`, nothing to do ({dvc['scope']})", dvc["noop_repro_s"]["median"]],
                          ["`dvc status`", dvc["status_s"]["median"]],
@@ -232,13 +238,18 @@ def markdown(report: dict[str, Any]) -> str:
 
     scaling = results.get("scaling")
     if scaling:
-        lines += ["## Scaling (pack stage, fresh process per pack)", ""]
+        lines += [f"{h} Scaling (pack stage, fresh process per pack)", ""]
         lines += _table(["graphs", "pack s", "µs/graph", "store MiB", "peak RSS MiB", "RSS before pack MiB",
                          "peak RSS / store"],
                         [[r["graphs"], r["pack_s"]["median"], r["us_per_graph"], r["store_mb"], r["peak_rss_mb"],
                           r["rss_before_pack_mb"], r["peak_rss_over_store"]] for r in scaling["rows"]])
         mem = scaling.get("loader_memory")
-        if mem:
+        if mem and readme:
+            first, last = mem["epochs"][1], mem["epochs"][-1]
+            lines += [f"Training loader over the memory-mapped store ({mem['graphs']} graphs, {mem['store_mb']} MiB), "
+                      f"{len(mem['epochs']) - 1} epochs: anonymous RSS {first.get('RssAnon')} -> {last.get('RssAnon')} MiB, "
+                      f"file-backed (mapped store pages) {first.get('RssFile')} -> {last.get('RssFile')} MiB.", ""]
+        elif mem:
             lines += [f"Training loader over the memory-mapped store ({mem['graphs']} graphs, {mem['store_mb']} MiB, "
                       f"batch {mem['batch_size']}, 0 workers); epoch -1 is after opening the store:", ""]
             lines += _table(["epoch", "epoch s", "RSS MiB", "anon MiB", "file-backed MiB"],
@@ -246,5 +257,41 @@ def markdown(report: dict[str, Any]) -> str:
                              for e in mem["epochs"]])
     errors = report.get("errors") or {}
     if errors:
-        lines += ["## Failed groups", ""] + [f"* {k}: {v}" for k, v in errors.items()] + [""]
+        lines += [f"{h} Failed groups", ""] + [f"* {k}: {v}" for k, v in errors.items()] + [""]
     return "\n".join(lines)
+
+
+README_START = "<!-- benchmarks:start (python -m benchmarks.report --readme README.md) -->"
+README_END = "<!-- benchmarks:end -->"
+
+
+def update_readme(readme: Path, report: dict[str, Any]) -> None:
+    """Replace the block between the benchmark markers in ``readme`` by the compact report."""
+    text = readme.read_text(encoding="utf-8")
+    if README_START not in text or README_END not in text:
+        raise SystemExit(f"{readme}: no {README_START!r} ... {README_END!r} block to replace")
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    readme.write_text(f"{head}{README_START}\n{markdown(report, readme=True).rstrip()}\n{README_END}{tail}", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m benchmarks.report [--readme README.md]``: re-render latest.md (and the README block) from latest.json."""
+    import argparse
+    import json
+
+    from benchmarks.common import ROOT
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json")
+    parser.add_argument("--readme", type=Path, default=None, help="also refresh the benchmark block of this README")
+    args = parser.parse_args(argv)
+    report = json.loads(args.results.read_text(encoding="utf-8"))
+    report["targets"] = evaluate_targets(report["results"])
+    args.results.with_suffix(".md").write_text(markdown(report) + "\n", encoding="utf-8")
+    if args.readme:
+        update_readme(args.readme, report)
+
+
+if __name__ == "__main__":
+    main()
