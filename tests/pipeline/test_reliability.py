@@ -194,9 +194,8 @@ def test_bad_input_fails_the_schema_stage_and_leaves_nothing_stale(schema_projec
         ("trainer.bogus=1", "Could not override 'trainer.bogus'"),
     ],
 )
-def test_bad_params_fail_before_training(tmp_path_factory: pytest.TempPathFactory, override: str,
-                                         message: str) -> None:
-    project = make_project(tmp_path_factory.mktemp("badparams") / "repo")
+def test_bad_params_fail_before_training(schema_project: Project, override: str, message: str) -> None:
+    project = schema_project  # each `dvc exp run -S` composes params.yaml afresh from params/
     result = project.dvc("exp", "run", "-S", override, check=False)
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
