@@ -119,10 +119,16 @@ def side_by_side(data: Dataset, settings: Settings) -> dict[str, Any]:
 
 
 def real_run(data: Dataset, settings: Settings, workdir: Path) -> dict[str, Any]:
-    """The real training path in a fresh process: per-epoch wall time (with validation) and memory."""
+    """The real training path in a fresh process: per-epoch wall time (with validation) and memory.
+
+    The smoke run calls the same probe in this process (its memory figures then mean little).
+    """
     run_dir = Path(tempfile.mkdtemp(prefix="real-run-", dir=workdir))
-    return run_json([str(BIN / "python"), "-m", "benchmarks.epoch", "probe", "--packed", str(data.packed),
-                     "--schema", str(data.schema), "--run-dir", str(run_dir), "--epochs", str(settings.rss_epochs)])
+    args = ["--packed", str(data.packed), "--schema", str(data.schema), "--run-dir", str(run_dir),
+            "--epochs", str(settings.rss_epochs)]
+    if settings.mode == "quick":
+        return {**_probe(_parser().parse_args(["probe", *args])), "in_process": True}
+    return run_json([str(BIN / "python"), "-m", "benchmarks.epoch", "probe", *args])
 
 
 def run(data: Dataset, settings: Settings, workdir: Path) -> dict[str, Any]:
@@ -162,14 +168,18 @@ def _probe(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="benchmark helper: the real training path, one process")
     parser.add_argument("what", choices=["probe"])
     parser.add_argument("--packed", type=Path, required=True)
     parser.add_argument("--schema", type=Path, required=True)
     parser.add_argument("--run-dir", type=Path, required=True)
     parser.add_argument("--epochs", type=int, default=3)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     print(json.dumps(_probe(args)))
     sys.stdout.flush()

@@ -85,7 +85,9 @@ def make_project(dest: Path, targets: int, decoys: int) -> Project:
 
     generate_demo(dest / "data", targets=targets, decoys=decoys, seed=7)  # what `graphqa data demo` writes
     project.run(str(BIN / "dvc"), "add", "-q", "data")
-    project.run(str(BIN / "graphqa"), "params", "compose", "--profile", "ci_fast")
+    from graphqa.compose import compose
+
+    compose(["ci_fast"], output=dest / "params.yaml", config_dir=dest / "params")  # `graphqa params compose`
     project.run("git", "add", "-A")
     project.run("git", "commit", "-qm", "benchmark project")
     return project

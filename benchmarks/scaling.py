@@ -80,9 +80,12 @@ def pack_once(data: Dataset, graphs: Path, labels: Path, out: Path) -> dict[str,
                      "--graphs", str(graphs), "--labels", str(labels), "--out", str(out)], timeout=3600)
 
 
-def loader_memory(packed: Path, epochs: int) -> dict[str, Any]:
-    return run_json([str(BIN / "python"), "-m", "benchmarks.scaling", "loader", "--packed", str(packed),
-                     "--epochs", str(epochs)], timeout=3600)
+def loader_memory(packed: Path, epochs: int, fresh_process: bool = True) -> dict[str, Any]:
+    """The loader probe in a fresh process (the smoke run calls it in this one: its memory figures then mean little)."""
+    args = ["loader", "--packed", str(packed), "--epochs", str(epochs)]
+    if not fresh_process:
+        return {**_loader(_parser().parse_args(args)), "in_process": True}
+    return run_json([str(BIN / "python"), "-m", "benchmarks.scaling", *args], timeout=3600)
 
 
 def run(data: Dataset, settings: Settings, workdir: Path) -> dict[str, Any]:
@@ -119,7 +122,7 @@ def run(data: Dataset, settings: Settings, workdir: Path) -> dict[str, Any]:
         "per_graph_growth": round(last_row["us_per_graph"] / first["us_per_graph"], 3),
     }
     assert largest is not None
-    result["loader_memory"] = loader_memory(largest / "train", settings.rss_epochs)
+    result["loader_memory"] = loader_memory(largest / "train", settings.rss_epochs, settings.mode == "full")
     shutil.rmtree(largest.parent, ignore_errors=True)
     return result
 
@@ -163,7 +166,7 @@ def _loader(args: argparse.Namespace) -> dict[str, Any]:
             "batch_size": params.data.batch_size, "epochs": epochs}
 
 
-def main(argv: list[str] | None = None) -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="benchmark helper: pack, or run the loader, in one process")
     parser.add_argument("what", choices=["pack", "loader"])
     parser.add_argument("--schema", type=Path)
@@ -172,7 +175,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--packed", type=Path)
     parser.add_argument("--epochs", type=int, default=3)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     print(json.dumps(_pack(args) if args.what == "pack" else _loader(args)))
     sys.stdout.flush()
