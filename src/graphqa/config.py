@@ -163,8 +163,10 @@ class TrainerParams:
     sync_batchnorm: bool = False
     resume: bool = False
     diagnostics: bool = False
+    cpu_threads: int = 1
 
     def __post_init__(self) -> None:
+        _check(self.cpu_threads >= 0, "trainer.cpu_threads", "expected an integer >= 0 (0: torch's default)")
         if isinstance(self.devices, str):
             _check(self.devices == "auto" or self.devices.lstrip("-").isdigit() or "," in self.devices,
                    "trainer.devices", "expected 'auto', a device count or a comma-separated id list")
