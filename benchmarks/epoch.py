@@ -102,17 +102,27 @@ def _fit(kind: str, data: Dataset, params: Any, epochs: int) -> list[float]:
 def side_by_side(data: Dataset, settings: Settings) -> dict[str, Any]:
     import warnings
 
+    import torch
+
+    from benchmarks.train_step import project_threads
+
     params = default_params("scheduler.name=none", "trainer.accelerator=cpu", "trainer.precision=32-true")
     samples: dict[str, list[float]] = {"packed": [], "baseline": []}
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*(does not have many workers|val_dataloader|LeafSpec).*")
-        for rep in range(settings.reps):
-            for kind in ("packed", "baseline"):
-                samples[kind].extend(_fit(kind, data, params, settings.epoch_epochs))
-            log.info("epoch: rep %d/%d done", rep + 1, settings.reps)
+    default_threads = torch.get_num_threads()
+    threads = project_threads(params)  # as build_trainer sets them for a CPU run
+    torch.set_num_threads(threads)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*(does not have many workers|val_dataloader|LeafSpec).*")
+            for rep in range(settings.reps):
+                for kind in ("packed", "baseline"):
+                    samples[kind].extend(_fit(kind, data, params, settings.epoch_epochs))
+                log.info("epoch: rep %d/%d done", rep + 1, settings.reps)
+    finally:
+        torch.set_num_threads(default_threads)
     ours, theirs = median(samples["packed"]), median(samples["baseline"])
     return {
-        "batch_size": params.data.batch_size, "workers": 0, "epochs_per_fit": settings.epoch_epochs,
+        "batch_size": params.data.batch_size, "workers": 0, "epochs_per_fit": settings.epoch_epochs, "threads": threads,
         "packed_epoch_s": summary(samples["packed"]), "baseline_epoch_s": summary(samples["baseline"]),
         "ratio": round(ours / theirs, 3) if theirs else None,
     }
@@ -127,7 +137,13 @@ def real_run(data: Dataset, settings: Settings, workdir: Path) -> dict[str, Any]
     args = ["--packed", str(data.packed), "--schema", str(data.schema), "--run-dir", str(run_dir),
             "--epochs", str(settings.rss_epochs)]
     if settings.mode == "quick":
-        return {**_probe(_parser().parse_args(["probe", *args])), "in_process": True}
+        import torch
+
+        threads = torch.get_num_threads()
+        try:  # build_trainer sets the process's thread count
+            return {**_probe(_parser().parse_args(["probe", *args])), "in_process": True}
+        finally:
+            torch.set_num_threads(threads)
     return run_json([str(BIN / "python"), "-m", "benchmarks.epoch", "probe", *args])
 
 
@@ -143,6 +159,8 @@ def run(data: Dataset, settings: Settings, workdir: Path) -> dict[str, Any]:
 def _probe(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     import warnings
+
+    import torch
 
     from graphqa.data import FeatureSchema, GraphDataModule
     from graphqa.training.module import GraphQAModule
@@ -164,7 +182,7 @@ def _probe(args: argparse.Namespace) -> dict[str, Any]:
         "profile": "default (sweep member baseline-222)", "precision": resolve_precision(params.trainer.precision, "auto"),
         "train_graphs": len(datamodule.store("train")), "val_graphs": len(datamodule.store("val")),
         "import_s": round(imported - started, 3), "total_s": round(time.perf_counter() - started, 3),
-        "rss_before_fit_mb": before, "epochs": timer.epochs,
+        "rss_before_fit_mb": before, "threads": torch.get_num_threads(), "epochs": timer.epochs,
     }
 
 

@@ -33,8 +33,9 @@ def _get(tree: dict[str, Any], *path: str) -> Any:
 
 def _step_ms(results: dict[str, Any], batch_size: int) -> float | None:
     rows = _get(results, "train_step", "cpu") or []
-    return next((r["step_ms"] for r in rows
-                 if r["batch_size"] == batch_size and r["default_threads"] and not r.get("contended")), None)
+    # the thread count the training stages use (older results: torch's default)
+    key = "project_threads" if any("project_threads" in r for r in rows) else "default_threads"
+    return next((r["step_ms"] for r in rows if r["batch_size"] == batch_size and r[key] and not r.get("contended")), None)
 
 
 def rss_growth(rss: list[float]) -> tuple[float, float, float] | None:
@@ -154,10 +155,10 @@ def _met(value: bool | None) -> str:
 
 
 def markdown(report: dict[str, Any], *, readme: bool = False) -> str:
-    """The report as markdown; ``readme``: headings two levels down, no title, no per-epoch tables."""
+    """The report as markdown; ``readme``: headings one level down, no title, no per-epoch tables."""
     meta, results = report["meta"], report["results"]
     env = meta.get("environment", {})
-    h = "####" if readme else "##"
+    h = "###" if readme else "##"
     lines = [] if readme else [f"# graphqa benchmarks ({meta['mode']})", ""]
     lines += [
         f"{meta['started']}, {meta['duration_s']:.0f} s; {env.get('cpus_usable')} usable CPUs "
@@ -194,15 +195,18 @@ def markdown(report: dict[str, Any], *, readme: bool = False) -> str:
         rows += [[r["device"], r["precision"], "", "", r["batch_size"], r["graphs_per_s"]["median"], ""]
                  for r in step["gpu"].get("rows", [])]
         lines += _table(["device", "precision", "torch threads", "other load", "batch", "graphs/s", "ms/step"], rows)
+        ours = next((r["threads"] for r in step["cpu"] if r.get("project_threads")), None)
         lines += ["\"1 core busy\": one other process spins on a core meanwhile (like a second sweep member of "
-                  "`dvc queue start -j 2`); \"idle\": nothing else of the benchmark runs (the machine's own load is above).", ""]
+                  "`dvc queue start -j 2`); \"idle\": nothing else of the benchmark runs (the machine's own load is above)."
+                  + (f" The training stages use {ours} thread(s) (`trainer.cpu_threads`)." if ours else ""), ""]
         gpu = step["gpu"]
         lines += [f"GPU: {gpu['status']}" + (f", busy share of an epoch: {gpu['busy_share']}" if gpu.get("busy_share") else "") + ".", ""]
 
     epoch = results.get("epoch")
     if epoch:
         lt = epoch["lightning"]
-        lines += [f"{h} One training epoch through Lightning (CPU, fp32, same model)", ""]
+        threads = f", {lt['threads']} torch thread(s)" if lt.get("threads") else ""
+        lines += [f"{h} One training epoch through Lightning (CPU, fp32, same model{threads})", ""]
         lines += _table(["data path", "batch", "workers", "epoch s", "samples"],
                         [["packed store", lt["batch_size"], 0, lt["packed_epoch_s"]["median"], len(lt["packed_epoch_s"]["reps"])],
                          ["baseline (per-file torch.load)", lt["batch_size"], 0, lt["baseline_epoch_s"]["median"],
@@ -210,7 +214,8 @@ def markdown(report: dict[str, Any], *, readme: bool = False) -> str:
                          ["ratio packed / baseline", "", "", lt["ratio"], ""]])
         real = epoch.get("real_run")
         if real:
-            lines += [f"Real training path ({real['profile']}, {real['precision']}, {real['train_graphs']} train / "
+            lines += [f"Real training path ({real['profile']}, {real['precision']}, {real.get('threads', '?')} thread(s), "
+                      f"{real['train_graphs']} train / "
                       f"{real['val_graphs']} val graphs, callbacks, DVCLive, checkpoints; imports {real['import_s']} s):", ""]
             if not readme:
                 lines += _table(["epoch", "epoch s", "of which validation s", "RSS MiB", "anon MiB", "file MiB"],
