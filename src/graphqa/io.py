@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
@@ -51,6 +52,13 @@ def atomic_path(target: Path | str, suffix: str | None = None) -> Iterator[Path]
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def atomic_copy(src: Path | str, dst: Path | str) -> Path:
+    """Copy a file so ``dst`` is either the old file or the complete new one."""
+    with atomic_path(dst, suffix=Path(dst).suffix or None) as tmp:
+        shutil.copyfile(src, tmp)
+    return Path(dst)
 
 
 def write_text(target: Path | str, text: str) -> Path:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import csv
 import math
-import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from graphqa.io import atomic_path, csv_text, read_json, write_json, write_text
+from graphqa.io import atomic_copy, csv_text, read_json, write_json, write_text
 
 # Key params shown next to each run: column -> dotted key in the resolved params.
 KEY_PARAMS = {
@@ -166,8 +165,7 @@ def select_winner(run_dirs: Sequence[Path], out_dir: Path) -> Winner:
                + to_markdown(rows))
     curves = [row for d in run_dirs for row in read_curves(Path(d))]
     write_text(out_dir / "curves.csv", csv_text(curves) or "member,epoch,val_loss,val_spearman\n")
-    with atomic_path(out_dir / "winner.ckpt", suffix=".ckpt") as tmp:
-        shutil.copyfile(best.checkpoint, tmp)
+    atomic_copy(best.checkpoint, out_dir / "winner.ckpt")
     write_json(out_dir / "winner.json", winner.to_dict())
     return winner
 

@@ -13,7 +13,6 @@ Export layout (``artifacts/model/``)::
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from graphqa.io import atomic_path, read_json, write_json
+from graphqa.io import atomic_copy, read_json, write_json
 
 MODEL_FILE = "model.json"
 SCHEMA_FILE = "feature_metadata.json"
@@ -83,10 +82,8 @@ class ScoringModel:
             f"member_{i}.ckpt" for i in range(len(self.checkpoints))
         ]
         for source, name in zip(self.checkpoints, names, strict=True):
-            with atomic_path(out_dir / name, suffix=".ckpt") as tmp:
-                shutil.copyfile(source, tmp)
-        with atomic_path(out_dir / SCHEMA_FILE) as tmp:
-            shutil.copyfile(schema_file, tmp)
+            atomic_copy(source, out_dir / name)
+        atomic_copy(schema_file, out_dir / SCHEMA_FILE)
         kind = "single" if len(names) == 1 else "ensemble"
         write_json(out_dir / MODEL_FILE, {"kind": kind, "checkpoints": names, "schema": SCHEMA_FILE, **info})
         return out_dir

@@ -26,6 +26,17 @@ SCRIPT = (
 )
 
 
+def _assert_best_metrics_match_single_process(run_dir: Path, packed_dir: Path, batch_size: int) -> None:
+    """The best checkpoint's validation metrics (gathered over ranks) equal one process evaluating it."""
+    best = run_dir / "checkpoints" / "best.ckpt"
+    ranked_on = load_checkpoint(best)["graphqa"]["val_metrics"]
+    model, _, _ = load_model(best)
+    val = PackedGraphStore.open(packed_dir / "val")
+    single = compute_metrics(predict(model, val, batch_size=batch_size), val.y, val.target_index)
+    assert single["loss"] == pytest.approx(ranked_on["loss"], rel=1e-4)
+    assert single["spearman"] == pytest.approx(ranked_on["spearman"], abs=1e-6)
+
+
 @pytest.mark.slow
 def test_ddp_with_torchrun_gathers_whole_set_validation(packed_demo, tmp_path):
     raw = composed(["ci_fast", "ddp"], ["trainer.accelerator=cpu", "trainer.devices=2", "trainer.max_epochs=2",
@@ -45,13 +56,7 @@ def test_ddp_with_torchrun_gathers_whole_set_validation(packed_demo, tmp_path):
     assert json.loads((run_dir / "run_manifest.json").read_text())["world_size"] == 2
 
     # each rank validated half of the set; the logged metrics are those of the whole set
-    best = run_dir / "checkpoints" / "best.ckpt"
-    ranked_on = load_checkpoint(best)["graphqa"]["val_metrics"]
-    model, _, _ = load_model(best)
-    val = PackedGraphStore.open(packed_demo.packed_dir / "val")
-    again = compute_metrics(predict(model, val, batch_size=5), val.y, val.target_index)
-    assert again["loss"] == pytest.approx(ranked_on["loss"], rel=1e-4)
-    assert again["spearman"] == pytest.approx(ranked_on["spearman"], abs=1e-6)
+    _assert_best_metrics_match_single_process(run_dir, packed_demo.packed_dir, batch_size=5)
 
 
 @pytest.mark.slow
@@ -76,10 +81,4 @@ def test_ddp_training_stage_spawned_by_lightning(packed_demo, tmp_path):
     rows = (run_dir / "dvclive/plots/metrics/val/loss.tsv").read_text().splitlines()[1:]
     assert len(rows) == 3 and len({r.split("\t")[1] for r in rows}) == 3
 
-    best = run_dir / "checkpoints" / "best.ckpt"
-    ranked_on = load_checkpoint(best)["graphqa"]["val_metrics"]
-    model, _, _ = load_model(best)
-    val = PackedGraphStore.open(packed_demo.packed_dir / "val")
-    single = compute_metrics(predict(model, val, batch_size=64), val.y, val.target_index)
-    assert single["loss"] == pytest.approx(ranked_on["loss"], rel=1e-4)
-    assert single["spearman"] == pytest.approx(ranked_on["spearman"], abs=1e-6)
+    _assert_best_metrics_match_single_process(run_dir, packed_demo.packed_dir, batch_size=64)

@@ -14,8 +14,7 @@ import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 
 from graphqa.config import Params
-from graphqa.io import write_json
-from graphqa.training.checkpoint import atomic_copy
+from graphqa.io import atomic_copy, write_json
 from graphqa.training.module import MONITOR
 
 log = logging.getLogger(__name__)

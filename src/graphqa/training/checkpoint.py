@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
+
+from graphqa.io import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -60,31 +61,9 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu", *, 
 
 def atomic_torch_save(obj: Any, path: str | os.PathLike[str]) -> Path:
     """``torch.save`` to a temporary file beside ``path``, then rename onto it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".tmp") as tmp:
         torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path
-
-
-def atomic_copy(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> Path:
-    """Copy a file so ``dst`` is either the old file or the complete new one."""
-    import shutil
-
-    dst = Path(dst)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return dst
+    return Path(path)
 
 
 class SafeCheckpointIO(TorchCheckpointIO):
