@@ -9,6 +9,7 @@ import typer
 
 from graphqa.cli import data as data_cli
 from graphqa.cli import doctor as doctor_cli
+from graphqa.cli import graphs as graphs_cli
 from graphqa.cli import params as params_cli
 from graphqa.cli import predict as predict_cli
 from graphqa.cli import profiles as profiles_cli
@@ -24,6 +25,7 @@ app = typer.Typer(
 app.add_typer(params_cli.app, name="params")
 app.add_typer(profiles_cli.app, name="profiles")
 app.add_typer(data_cli.app, name="data")
+app.add_typer(graphs_cli.app, name="graphs")
 app.command("predict")(predict_cli.predict_cmd)
 app.command("score")(predict_cli.score_cmd)
 app.command("leaderboard")(runs_cli.leaderboard_cmd)
