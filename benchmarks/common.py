@@ -198,9 +198,9 @@ class Dataset:
 
 def prepare_dataset(workdir: Path, targets: int, decoys: int, seed: int = 222) -> Dataset:
     """Demo graphs + schema + packed stores under ``workdir/demo`` (reused when already complete)."""
-    from graphqa.data.demo import generate_demo
     from graphqa.data.discover import write_schema_outputs
     from graphqa.data.pack import pack_dataset
+    from graphqa.demo.generate import generate_demo
 
     root = workdir / f"demo-{targets}x{decoys}-{seed}"
     graphs, labels, schema_dir, packed = root / "graphs", root / "labels", root / "schema", root / "packed"

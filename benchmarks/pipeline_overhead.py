@@ -32,12 +32,12 @@ STAGE_IMPORTS: dict[str, tuple[str, ...]] = {
     "pack": ("graphqa.data.pack", "graphqa.data.errors", "graphqa.data.progress"),
     "train": ("graphqa.config", "graphqa.training.run", "graphqa.data.datamodule", "graphqa.training.module",
               "graphqa.training.trainer", "graphqa.training.callbacks", "graphqa.training.loggers", "dvclive.lightning"),
-    "select_best": ("graphqa.config", "graphqa.leaderboard"),
-    "finetune": ("graphqa.config", "graphqa.leaderboard", "graphqa.training.run", "graphqa.data.datamodule",
+    "select_best": ("graphqa.config", "graphqa.runs.leaderboard"),
+    "finetune": ("graphqa.config", "graphqa.runs.leaderboard", "graphqa.training.run", "graphqa.data.datamodule",
                  "graphqa.training.module", "graphqa.training.trainer", "graphqa.training.callbacks",
                  "graphqa.training.loggers", "graphqa.training.checkpoint", "dvclive.lightning"),
-    "evaluate": ("torch", "graphqa.config", "graphqa.data.store", "graphqa.evaluation", "graphqa.leaderboard",
-                 "graphqa.scoring_model", "graphqa.training.inference"),
+    "evaluate": ("torch", "graphqa.config", "graphqa.data.store", "graphqa.evaluation.candidates", "graphqa.runs.leaderboard",
+                 "graphqa.inference.predictor", "graphqa.inference.checkpoint"),
 }
 TRAINING_STAGES = ("train", "finetune")
 
@@ -81,7 +81,7 @@ def make_project(dest: Path, targets: int, decoys: int) -> Project:
     project = Project(dest)
     project.run("git", "init", "-q", "-b", "main")
     (dest / "data.dvc").unlink(missing_ok=True)
-    from graphqa.data.demo import generate_demo
+    from graphqa.demo.generate import generate_demo
 
     generate_demo(dest / "data", targets=targets, decoys=decoys, seed=7)  # what `graphqa data demo` writes
     project.run(str(BIN / "dvc"), "add", "-q", "data")

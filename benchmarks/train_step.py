@@ -48,10 +48,10 @@ def _batches(store: Any, batch_size: int, count: int) -> list[Any]:
 def _trainer_parts(store: Any, params: Any, device: str) -> tuple[Any, Any]:
     import torch
 
-    from graphqa.models.topoqa import TopoQANet
+    from graphqa.models import build_model
 
     torch.manual_seed(params.seed)
-    model = TopoQANet(store.node_dim, store.edge_dim, params.model).to(device).train()
+    model = build_model(params.model.arch, store.node_dim, store.edge_dim, params.model).to(device).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=params.optimizer.lr)
     return model, optimizer
 

@@ -22,40 +22,12 @@ def main() -> None:
     args = parser.parse_args()
 
     def body() -> None:
-        import torch
-
         from graphqa.config import load_params
-        from graphqa.data import PackedGraphStore
-        from graphqa.evaluation import (
-            Candidate,
-            choose_final,
-            evaluate_candidates,
-            pipeline_candidates,
-            write_evaluation,
-        )
-        from graphqa.leaderboard import read_winner
-        from graphqa.scoring_model import ScoringModel
+        from graphqa.evaluation.candidates import PipelinePaths, evaluate_pipeline
 
-        params = load_params(args.params)
-        if params.evaluate.checkpoint:  # predict_only: score the given checkpoint alone
-            given = Path(params.evaluate.checkpoint)
-            if not given.is_file():
-                raise FileNotFoundError(f"evaluate.checkpoint: {given} not found")
-            candidates, winner_score = [Candidate("given_checkpoint", (given,))], None
-        else:
-            candidates = pipeline_candidates(args.sweep_ckpt, args.phase1, args.phase2, params.finetune.phase2.seeds)
-            winner_score = read_winner(args.winner).score
-        val_store = PackedGraphStore.open(args.packed / "val")
-        test_store = PackedGraphStore.open(args.packed / "test")
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-        results = evaluate_candidates(candidates, val_store, test_store, params, device)
-        final = choose_final(results)
-        headline = write_evaluation(results, final, test_store, params, args.out, winner_score)
-        ScoringModel.from_checkpoints(final.candidate.checkpoints).export(
-            args.model_out, args.schema,
-            {"candidate": final.candidate.name, "val_selection": final.val_selection,
-             "test_spearman": headline["test_spearman"], "test_ranking_loss": headline["test_ranking_loss"]},
-        )
+        paths = PipelinePaths(args.packed, args.schema, args.winner, args.sweep_ckpt, args.phase1, args.phase2,
+                              args.out, args.model_out)
+        evaluate_pipeline(load_params(args.params), paths)
 
     run_stage("evaluate", body)
 

@@ -24,7 +24,7 @@ def main() -> None:
 
     def body() -> None:
         from graphqa.config import load_params
-        from graphqa.leaderboard import read_winner
+        from graphqa.runs.leaderboard import read_winner
         from graphqa.training.run import train_run
 
         base = load_params(args.params)

@@ -21,7 +21,7 @@ def main() -> None:
 
     def body() -> None:
         from graphqa.config import load_params
-        from graphqa.leaderboard import select_winner
+        from graphqa.runs.leaderboard import select_winner
 
         params = load_params(args.params)
         # The member list comes from params, never from globbing run folders.

@@ -31,7 +31,7 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo dataset (8 targets x 16 decoys: train 96, val 16, test 16 graphs); read-only by convention."""
-    from graphqa.data.demo import generate_demo
+    from graphqa.demo.generate import generate_demo
 
     out = tmp_path_factory.mktemp("demo") / "data"
     generate_demo(out, targets=DEMO_TARGETS, decoys=DEMO_DECOYS, seed=DEMO_SEED, workers=1)

@@ -18,7 +18,7 @@ CONFIG_DIR = ROOT / "params"
 PROFILES = sorted(p.stem for p in (CONFIG_DIR / "profile").glob("*.yaml"))
 DVC = str(Path(sys.executable).with_name("dvc"))
 
-# What DESIGN.md §6 promises for each profile: dotted key -> value.
+# What docs/ARCHITECTURE.md ("Profiles") promises for each profile: dotted key -> value.
 PROMISES: dict[str, dict[str, object]] = {
     "default": {},
     "local_dev": {"trainer.precision": "32-true", "trainer.limit_train_batches": 0.25,

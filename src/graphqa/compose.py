@@ -78,15 +78,14 @@ def compose(
     The result is validated before it replaces ``output``; an invalid
     composition leaves the old file untouched.
     """
-    from dvc.utils.hydra import compose_and_dump  # heavy: import only here
+    from graphqa.compat.dvc import compose_and_dump
 
     config_dir = (config_dir or find_config_dir()).resolve()
     _check_profiles(profiles, config_dir)
     output = Path(output)
     with atomic_path(output, suffix=".yaml") as tmp:  # DVC picks its dumper by suffix
         try:
-            compose_and_dump(tmp, str(config_dir), None, CONFIG_NAME, str(config_dir.parent),
-                             [*profile_overrides(profiles), *overrides])
+            compose_and_dump(tmp, config_dir, CONFIG_NAME, [*profile_overrides(profiles), *overrides])
         except Exception as exc:  # Hydra's errors are precise; keep their text
             raise ParamsError(f"composing {config_dir}: {exc}") from exc
         params_from_dict(yaml.safe_load(tmp.read_text()) or {})

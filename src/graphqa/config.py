@@ -65,6 +65,7 @@ class DataParams:
 
 @dataclass(frozen=True)
 class ModelParams:
+    arch: str = "gatv2_edge"  # a key of graphqa.models.registry.ARCHS
     hidden_dim: int = 32
     edge_hidden_dim: int = 32
     num_layers: int = 2
@@ -78,6 +79,9 @@ class ModelParams:
     sigmoid: bool = True
 
     def __post_init__(self) -> None:
+        from graphqa.models.registry import ARCHS
+
+        _check(self.arch in ARCHS, "model.arch", f"expected one of {', '.join(sorted(ARCHS))}")
         for name in ("hidden_dim", "edge_hidden_dim", "num_layers", "heads", "readout_hidden"):
             _check(getattr(self, name) >= 1, f"model.{name}", "expected an integer >= 1")
         _check(0.0 <= self.dropout < 1.0, "model.dropout", "expected a value in [0, 1)")

@@ -2,7 +2,7 @@
 
 Everything is made once per session from the shared ``packed_demo`` fixture
 (tests/conftest.py): the ci_fast profile composed from the real params/,
-``train_run`` (the train stage's library call) and ``ScoringModel.export``
+``train_run`` (the train stage's library call) and ``Predictor.export``
 (the evaluate stage's export).
 """
 
@@ -50,7 +50,7 @@ def ci_params(*overrides: str) -> Params:
 @pytest.fixture(scope="session")
 def trained(packed_demo, tmp_path_factory: pytest.TempPathFactory) -> Trained:
     from graphqa.data import PackedGraphStore
-    from graphqa.scoring_model import ScoringModel
+    from graphqa.inference.predictor import Predictor
     from graphqa.training.run import train_run
 
     root = tmp_path_factory.mktemp("cli")
@@ -64,7 +64,7 @@ def trained(packed_demo, tmp_path_factory: pytest.TempPathFactory) -> Trained:
         train_run(quick, packed_demo.packed_dir, packed_demo.schema_path, other)
     finally:
         os.environ.update(saved)
-    model_dir = ScoringModel.from_checkpoints([run_dir / "checkpoints" / "best.ckpt"]).export(
+    model_dir = Predictor.from_checkpoints([run_dir / "checkpoints" / "best.ckpt"]).export(
         root / "model", packed_demo.schema_path, {"candidate": "sweep_winner"})
 
     # "New" graphs: the test split's target folders, copied without graph_metadata.json.

@@ -8,7 +8,7 @@ import torch
 
 
 def expected_auto_precision() -> str:
-    """DESIGN.md §5, written out independently of the code under test."""
+    """The precision rule of docs/ARCHITECTURE.md ("Profiles"), written out independently of the code under test."""
     if not torch.cuda.is_available():
         return "32-true"
     return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"

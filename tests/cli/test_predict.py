@@ -21,7 +21,8 @@ def read_rows(path: Path) -> list[dict[str, str]]:
 def test_predict_reproduces_the_evaluate_stage(trained, cli, tmp_path):
     """The acceptance check: same predictions, ranks and metrics as evaluate for the exported checkpoint."""
     from graphqa.data import PackedGraphStore
-    from graphqa.evaluation import Candidate, evaluate_candidates, prediction_rows
+    from graphqa.evaluation.candidates import Candidate, evaluate_candidates
+    from graphqa.evaluation.report import prediction_rows
 
     out = tmp_path / "preds.csv"
     batch_size = trained.params.data.eval_batch_size  # evaluate's batching: the same arithmetic, bit for bit

@@ -65,7 +65,7 @@ def test_scoring_predict_output_matches_the_metric_functions(trained, cli, tmp_p
 
     import numpy as np
 
-    from graphqa.metrics import compute_metrics
+    from graphqa.evaluation.metrics import compute_metrics
 
     preds = tmp_path / "preds.csv"
     assert cli("predict", "-m", trained.model_dir, "-g", trained.test_graphs, "-o", preds).exit_code == 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from graphqa.data.demo import generate_demo
+from graphqa.demo.generate import generate_demo
 
 DVC = Path(sys.executable).with_name("dvc")
 

@@ -216,9 +216,9 @@ def test_diverging_member_fails_naming_where_and_keeps_good_checkpoints(
     assert project.json("runs/sweep/low_lr-222/summary.json")["status"] == "failed"
 
     # The member that trained before is committed by DVC and its checkpoints load.
-    from graphqa.training.inference import load_model
+    from graphqa.inference.checkpoint import load_network
 
     assert "train@baseline-222" in (project.root / "dvc.lock").read_text()
     for name in ("best.ckpt", "last.ckpt"):
-        model, schema, _ = load_model(project.root / "runs/sweep/baseline-222/checkpoints" / name)
+        model, schema, _ = load_network(project.root / "runs/sweep/baseline-222/checkpoints" / name)
         assert schema.node_dim == 172

@@ -34,10 +34,10 @@ def learning_demo(tmp_path_factory: pytest.TempPathFactory):
     ``packed_demo`` (the shared fixture) has a single validation target of 16
     graphs, too few for a learning-signal check.
     """
-    from graphqa.data.demo import generate_demo
     from graphqa.data.discover import write_schema_outputs
     from graphqa.data.pack import pack_dataset
     from graphqa.data.schema import FEATURE_METADATA
+    from graphqa.demo.generate import generate_demo
 
     root = tmp_path_factory.mktemp("learning_demo")
     generate_demo(root / "data", targets=12, decoys=24, seed=7, workers=1)

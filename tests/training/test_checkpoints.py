@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from graphqa.data import FeatureSchema, SchemaMismatch
-from graphqa.training.checkpoint import CheckpointError, SafeCheckpointIO, init_from_checkpoint, load_checkpoint
-from graphqa.training.inference import load_model
+from graphqa.inference.checkpoint import CheckpointError, load_checkpoint, load_network
+from graphqa.training.checkpoint import SafeCheckpointIO, init_from_checkpoint
 from graphqa.training.module import GraphQAModule
 from graphqa.training.run import train_run
 
@@ -88,7 +88,7 @@ def test_corrupt_checkpoints_are_refused_naming_the_file(trained, tmp_path):
         with pytest.raises(CheckpointError, match=rf"{path.name}: not a readable checkpoint"):
             load_checkpoint(path)
         with pytest.raises(CheckpointError, match=path.name):
-            load_model(path)
+            load_network(path)
     with pytest.raises(CheckpointError, match="not found"):
         load_checkpoint(tmp_path / "missing.ckpt")
     not_ours = tmp_path / "plain.ckpt"
@@ -108,7 +108,7 @@ def test_code_carrying_checkpoints_are_refused_and_never_run(trained, packed_dem
     with pytest.raises(CheckpointError, match=r"evil\.ckpt: refused"):
         load_checkpoint(evil)
     with pytest.raises(CheckpointError, match="refused"):
-        load_model(evil)
+        load_network(evil)
     with pytest.raises(CheckpointError, match="refused"):
         SafeCheckpointIO().load_checkpoint(evil, weights_only=False)  # Lightning's resume path: still safe
     schema = FeatureSchema.load(packed_demo.schema_path)

@@ -13,9 +13,9 @@ import yaml
 
 from graphqa.compose import composed
 from graphqa.data import PackedGraphStore
-from graphqa.metrics import compute_metrics
-from graphqa.training.checkpoint import load_checkpoint
-from graphqa.training.inference import load_model, predict
+from graphqa.evaluation.metrics import compute_metrics
+from graphqa.inference.checkpoint import load_checkpoint, load_network
+from graphqa.inference.predictor import predict_store
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = (
@@ -30,9 +30,9 @@ def _assert_best_metrics_match_single_process(run_dir: Path, packed_dir: Path, b
     """The best checkpoint's validation metrics (gathered over ranks) equal one process evaluating it."""
     best = run_dir / "checkpoints" / "best.ckpt"
     ranked_on = load_checkpoint(best)["graphqa"]["val_metrics"]
-    model, _, _ = load_model(best)
+    model, _, _ = load_network(best)
     val = PackedGraphStore.open(packed_dir / "val")
-    single = compute_metrics(predict(model, val, batch_size=batch_size), val.y, val.target_index)
+    single = compute_metrics(predict_store(model, val, batch_size=batch_size), val.y, val.target_index)
     assert single["loss"] == pytest.approx(ranked_on["loss"], rel=1e-4)
     assert single["spearman"] == pytest.approx(ranked_on["spearman"], abs=1e-6)
 

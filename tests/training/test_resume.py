@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from graphqa.training.checkpoint import load_checkpoint
-from graphqa.training.run import checkpoint_step, train_run
+from graphqa.compat.lightning import checkpoint_step
+from graphqa.inference.checkpoint import load_checkpoint
+from graphqa.training.run import train_run
 
 EPOCHS = 14
 TRAIN_SCRIPT = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import filecmp
+import importlib.metadata
 import json
 import math
 import re
@@ -14,9 +15,9 @@ import torch
 
 from graphqa.config import params_from_dict
 from graphqa.data import FeatureSchema, PackedGraphStore
-from graphqa.metrics import compute_metrics
-from graphqa.training.checkpoint import load_checkpoint
-from graphqa.training.inference import load_model, predict
+from graphqa.evaluation.metrics import compute_metrics
+from graphqa.inference.checkpoint import load_checkpoint, load_network
+from graphqa.inference.predictor import predict_store
 from graphqa.training.manifest import hash_files
 from graphqa.training.run import train_run
 
@@ -80,10 +81,10 @@ def test_ci_fast_run_learns_and_every_output_loads(learning_demo, make_params, t
     assert summary["best"]["score"] == pytest.approx(ranked_on["selection"])
 
     # validation metrics are whole-set: the exported network reproduces them from the store
-    model, loaded_schema, loaded_params = load_model(ckpt_dir / "best.ckpt")
+    model, loaded_schema, loaded_params = load_network(ckpt_dir / "best.ckpt")
     assert loaded_schema.digest() == schema.digest() and loaded_params == params
     val = PackedGraphStore.open(learning_demo.packed_dir / "val")
-    pred = predict(model, val, batch_size=7, device="cpu")
+    pred = predict_store(model, val, batch_size=7, device="cpu")
     assert pred.shape == (len(val),)
     again = compute_metrics(pred, val.y, val.target_index)
     assert again["loss"] == pytest.approx(ranked_on["loss"], rel=1e-4)
@@ -99,7 +100,7 @@ def test_ci_fast_run_learns_and_every_output_loads(learning_demo, make_params, t
     assert manifest["data_hash"] == hash_files(learning_demo.packed_dir)
     assert manifest["precision"] == {"requested": "32-true", "resolved": "32-true"}
     assert manifest["seed"] == params.seed and manifest["device"]["accelerator"] == "cpu"
-    assert manifest["packages"]["torch"] == torch.__version__.split("+")[0] or manifest["packages"]["torch"]
+    assert manifest["packages"]["torch"] == importlib.metadata.version("torch")
     assert manifest["env_overrides"] == {"data.num_workers": 0}
     assert {"commit", "dirty"} <= set(manifest["git"]) and manifest["wall_time_s"] > 0
     live = json.loads((run_dir / "dvclive" / "metrics.json").read_text())

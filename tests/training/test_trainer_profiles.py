@@ -56,9 +56,7 @@ def test_trainer_gets_what_the_profile_says(name, tmp_path, monkeypatch, torch_f
     run_dir = tmp_path / "run"
     trainer = build_trainer(params, run_dir)
 
-    # seed, precision, device flags
-    import os
-    assert os.environ["PL_GLOBAL_SEED"] == str(params.seed)
+    # precision, device flags (seeding is train_run's, before the network is built: test_train_run)
     expected_precision = resolve_precision(t.precision, t.accelerator)
     assert trainer.precision == expected_precision
     plugin = trainer.precision_plugin
@@ -165,7 +163,7 @@ def test_resolve_precision_rules():
     assert resolve_accelerator("auto", cuda_available=True) == "cuda"
 
 
-SPOT_CHECKS = {  # a few promises of DESIGN.md §6, spelled out
+SPOT_CHECKS = {  # a few promises of docs/ARCHITECTURE.md ("Profiles"), spelled out
     "low_vram": lambda tr: tr.accumulate_grad_batches == 4,
     "debug": lambda tr: tr._detect_anomaly and tr.limit_train_batches == 1 and tr.max_epochs == 1,
     "profiling": lambda tr: isinstance(tr.profiler, AdvancedProfiler),

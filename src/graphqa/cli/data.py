@@ -30,8 +30,8 @@ def demo_cmd(
     """
     import time
 
-    from graphqa.data.demo import generate_demo
     from graphqa.data.progress import progress_bar
+    from graphqa.demo.generate import generate_demo
 
     start = time.perf_counter()
     with progress_bar("demo: building graphs") as progress:

@@ -8,10 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
-DEFAULT_THRESHOLDS = [0.23, 0.49, 0.80]  # graphqa.metrics.DEFAULT_THRESHOLDS, without importing numpy here
+from graphqa.config import EvaluateParams
+
+# The evaluate section's defaults: one definition (graphqa.config), without importing numpy here.
+DEFAULT_THRESHOLDS = EvaluateParams().hit_thresholds
+DEFAULT_TOP_K = EvaluateParams().top_k
 
 ThresholdOption = Annotated[list[float] | None, typer.Option(
-    "--threshold", help="DockQ hit threshold; repeat for several (default 0.23, 0.49, 0.80).")]
+    "--threshold", help=f"DockQ hit threshold; repeat for several (default {', '.join(map(str, DEFAULT_THRESHOLDS))}).")]
 TopKOption = Annotated[int, typer.Option("--top-k", min=1, help="Top-k models per target for hit counts.")]
 
 
@@ -30,7 +34,7 @@ def _fmt(key: str, value: Any) -> str:
 
 
 def print_report(report: Any, per_target_limit: int = 50) -> None:
-    """Pooled metrics and the per-target table of a :class:`graphqa.scoring.ScoreReport`."""
+    """Pooled metrics and the per-target table of a :class:`graphqa.evaluation.report.ScoreReport`."""
     from rich import box
     from rich.console import Console
     from rich.markup import escape
@@ -69,7 +73,7 @@ def predict_cmd(
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
     metrics_json: Annotated[Path | None, typer.Option("--metrics", help="Metrics JSON (with --labels; default: OUT with .metrics.json).")] = None,
     threshold: ThresholdOption = None,
-    top_k: TopKOption = 10,
+    top_k: TopKOption = DEFAULT_TOP_K,
 ) -> None:
     """Score new graphs with an exported model: writes TARGET, MODEL, PRED_DOCKQ (and TRUE_DOCKQ with
     --labels) and RANK within target. Graphs whose schema differs from the model's are refused.
@@ -77,8 +81,9 @@ def predict_cmd(
     Example: graphqa predict --model artifacts/model --graphs new_graphs --out preds.csv --labels labels.csv
     """
     from graphqa.data.progress import progress_bar
+    from graphqa.evaluation.report import prediction_csv
+    from graphqa.inference.graphs import predict_graphs
     from graphqa.io import write_json, write_text
-    from graphqa.prediction import predict_graphs, prediction_csv
 
     result = predict_graphs(model, graphs, labels=labels, batch_size=batch_size, device=device,
                             thresholds=threshold or DEFAULT_THRESHOLDS, top_k=top_k, progress=progress_bar)
@@ -97,7 +102,7 @@ def score_cmd(
     labels: Annotated[Path | None, typer.Option("--labels", "-l", help="Labels CSV (MODEL, dockq[, target]) to join.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the metrics as JSON here.")] = None,
     threshold: ThresholdOption = None,
-    top_k: TopKOption = 10,
+    top_k: TopKOption = DEFAULT_TOP_K,
 ) -> None:
     """Metrics of a predictions file, pooled and per target: loss, MAE, Pearson, Spearman, per-target
     Spearman, ranking loss, top-k hits at DockQ thresholds. Accepts graphqa's and TopoQA's layouts
@@ -105,8 +110,8 @@ def score_cmd(
 
     Example: graphqa score --predictions preds.csv --labels data/labels/test.csv --json metrics.json
     """
+    from graphqa.evaluation.report import score_predictions
     from graphqa.io import write_json
-    from graphqa.scoring import score_predictions
 
     report = score_predictions(predictions, labels, threshold or DEFAULT_THRESHOLDS, top_k)
     print_report(report)

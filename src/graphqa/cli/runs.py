@@ -1,161 +1,19 @@
 """``graphqa leaderboard | summarise RUN_DIR | monitor RUN_DIR``: read run dirs, never a live process.
 
-A run dir (docs/INTERFACES.md) holds ``checkpoints/`` (top-k
-``epoch=E-score=S-val_loss=L.ckpt``, ``best.ckpt``, …, ``last.ckpt``),
-``dvclive/``, ``summary.json`` and ``run_manifest.json``. ``summary.json`` is
-written when a run ends, so a run without one (or with checkpoints newer than
-it) is still training.
+The readings are :mod:`graphqa.runs`'; this module renders them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import re
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-SUMMARY = "summary.json"
-MANIFEST = "run_manifest.json"
-CHECKPOINTS = "checkpoints"
-RANKED = ("best.ckpt", "second_best.ckpt", "third_best.ckpt")
 ACTIVE_STATES = ("training", "not started")
-# epoch=007-score=0.0412-val_loss=0.0518.ckpt (Lightning may add -v1 on a name clash)
-_CKPT_FIELDS = re.compile(r"(epoch|score|val_loss)=(-?[0-9.]+(?:e-?[0-9]+)?|nan|inf)")
-
-
-# --------------------------------------------------------------------------- reading run dirs
-
-
-def find_run_dirs(root: Path) -> list[Path]:
-    """Every folder under ``root`` (itself included) that holds a ``summary.json``."""
-    if not root.is_dir():
-        raise FileNotFoundError(f"{root}: runs directory not found (the pipeline writes runs/sweep, runs/finetune)")
-    return sorted(p.parent for p in root.rglob(SUMMARY) if p.is_file())
-
-
-def parse_checkpoint_name(path: Path) -> dict[str, float] | None:
-    """``epoch=007-score=0.0412-val_loss=0.0518.ckpt`` → ``{epoch: 7, score: 0.0412, val_loss: 0.0518}``."""
-    fields = {key: float(value) for key, value in _CKPT_FIELDS.findall(path.stem)}
-    return fields if "score" in fields else None
-
-
-def scored_checkpoints(run_dir: Path) -> list[tuple[Path, dict[str, float]]]:
-    """Top-k checkpoints of a run (named by score), best first; written while the run trains."""
-    folder = run_dir / CHECKPOINTS
-    found = [(p, parse_checkpoint_name(p)) for p in folder.glob("*.ckpt")] if folder.is_dir() else []
-    scored = [(p, f) for p, f in found if f is not None]
-    return sorted(scored, key=lambda item: (math.isnan(item[1]["score"]), item[1]["score"], item[0].name))
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
-
-
-def run_state(run_dir: Path) -> str:
-    """``completed``/``failed``/``interrupted`` from summary.json, ``training`` while checkpoints
-    or DVCLive are newer than it (or it is absent), ``not started`` when nothing is there yet."""
-    summary_path = run_dir / SUMMARY
-    activity = [p for p in (run_dir / CHECKPOINTS).glob("*.ckpt")] if (run_dir / CHECKPOINTS).is_dir() else []
-    activity.append(run_dir / "dvclive" / "metrics.json")
-    newest = max((_mtime(p) for p in activity), default=0.0)
-    if summary_path.is_file() and _mtime(summary_path) >= newest:
-        from graphqa.io import read_json
-
-        return str(read_json(summary_path).get("status", "unknown"))
-    return "training" if newest else "not started"
-
-
-def checkpoint_extras(path: Path) -> dict[str, Any]:
-    """graphqa's block of a checkpoint (schema, params, val metrics), loaded with weights_only=True."""
-    from graphqa.training.checkpoint import EXTRAS_KEY, load_checkpoint
-
-    return dict(load_checkpoint(path)[EXTRAS_KEY])
-
-
-def key_params(params: dict[str, Any]) -> dict[str, Any]:
-    """The leaderboard's key params (lr, batch, hidden, …) of a resolved params dict."""
-    from graphqa.leaderboard import KEY_PARAMS, _dotted
-
-    return {col: _dotted(params, key) for col, key in KEY_PARAMS.items()}
-
-
-def summarise_run(run_dir: Path) -> dict[str, Any]:
-    """Best scores, checkpoints, precision and the resolved schema of one run dir."""
-    from graphqa.io import read_json
-
-    if not run_dir.is_dir():
-        raise FileNotFoundError(f"{run_dir}: run directory not found")
-    summary = read_json(run_dir / SUMMARY) if (run_dir / SUMMARY).is_file() else {}
-    manifest = read_json(run_dir / MANIFEST) if (run_dir / MANIFEST).is_file() else {}
-    if not summary and not manifest and not (run_dir / CHECKPOINTS).is_dir():
-        raise FileNotFoundError(f"{run_dir}: not a run directory (no {SUMMARY}, {MANIFEST} or {CHECKPOINTS}/)")
-    best_ckpt = run_dir / CHECKPOINTS / "best.ckpt"
-    scored = scored_checkpoints(run_dir)
-    schema_source = best_ckpt if best_ckpt.is_file() else (scored[0][0] if scored else None)
-    schema, schema_from = None, None
-    if schema_source is not None:
-        extras = checkpoint_extras(schema_source)
-        schema, schema_from = extras.get("schema"), str(schema_source)
-    elif isinstance(manifest.get("schema"), dict):
-        schema, schema_from = manifest["schema"], str(run_dir / MANIFEST)
-    params = manifest.get("params", {})
-    return {
-        "run_dir": str(run_dir),
-        "status": run_state(run_dir),
-        "best": summary.get("best", {}),
-        "checkpoint": str(best_ckpt) if best_ckpt.is_file() else None,
-        "ranked_checkpoints": [str(run_dir / CHECKPOINTS / n) for n in RANKED if (run_dir / CHECKPOINTS / n).is_file()],
-        "top_k": [{"path": str(p), **f, "epoch": int(f.get("epoch", -1))} for p, f in scored],
-        "epochs_run": summary.get("epochs_run"),
-        "wall_time_s": summary.get("wall_time_s"),
-        "precision": manifest.get("precision", summary.get("precision")),
-        "device": manifest.get("device"),
-        "key_params": key_params(params) if params else {},
-        "params_hash": manifest.get("params_hash", summary.get("params_digest")),
-        "schema_hash": manifest.get("schema_hash"),
-        "schema_from": schema_from,
-        "schema": schema,
-    }
-
-
-def monitor_snapshot(run_dir: Path, cache: dict[Path, tuple[float, dict[str, Any]]] | None = None) -> dict[str, Any]:
-    """The current best checkpoint of a (possibly training) run, its params, and the latest metrics."""
-    from graphqa.io import read_json
-
-    snapshot: dict[str, Any] = {"run_dir": str(run_dir), "state": run_state(run_dir) if run_dir.is_dir()
-                                else "not started", "best": None, "latest": {}, "checkpoints": 0}
-    scored = scored_checkpoints(run_dir)
-    snapshot["checkpoints"] = len(scored)
-    if scored:
-        path, fields = scored[0]
-        cache = {} if cache is None else cache
-        mtime = _mtime(path)
-        if path not in cache or cache[path][0] != mtime:  # load each checkpoint once
-            try:
-                cache[path] = (mtime, checkpoint_extras(path))
-            except (ValueError, OSError):  # rotated away by top-k this instant: params shown next refresh
-                cache[path] = (-1.0, {})
-        extras = cache[path][1]
-        snapshot["best"] = {
-            "path": str(path), "epoch": int(fields.get("epoch", -1)), "score": fields["score"],
-            "val_loss": fields.get("val_loss"),
-            "val_spearman": (extras.get("val_metrics") or {}).get("spearman"),
-            "params": key_params(extras.get("params", {})),
-            "params_digest": extras.get("params_digest"),
-        }
-    metrics = run_dir / "dvclive" / "metrics.json"
-    if metrics.is_file():
-        with contextlib.suppress(ValueError):  # DVCLive rewriting it this instant: shown next time
-            snapshot["latest"] = read_json(metrics)
-    return snapshot
 
 
 # --------------------------------------------------------------------------- rendering
@@ -231,12 +89,13 @@ def leaderboard_cmd(
     from rich.markup import escape
     from rich.table import Table
 
-    from graphqa.leaderboard import KEY_PARAMS, RunRecord, leaderboard_rows, rank_runs
+    from graphqa.runs.leaderboard import KEY_PARAMS, RunRecord, leaderboard_rows, rank_runs
+    from graphqa.runs.run_dir import SUMMARY_FILE, find_run_dirs
 
     dirs = find_run_dirs(runs)
     console = Console()
     if not dirs:
-        console.print(f"no runs under {runs} (no {SUMMARY} found)")
+        console.print(f"no runs under {runs} (no {SUMMARY_FILE} found)")
         return
     records = rank_runs(RunRecord.from_run_dir(d) for d in dirs)[: limit or None]
     rows = leaderboard_rows(records)
@@ -265,6 +124,8 @@ def summarise_cmd(run_dir: Annotated[Path, typer.Argument(help="A run directory,
 
     Example: graphqa summarise runs/sweep/baseline-222 > summary.json
     """
+    from graphqa.runs.inspect import summarise_run
+
     typer.echo(json.dumps(summarise_run(run_dir), indent=2, default=str))
 
 
@@ -281,6 +142,8 @@ def monitor_cmd(
     from rich.console import Console
     from rich.live import Live
     from rich.markup import escape
+
+    from graphqa.runs.inspect import monitor_snapshot
 
     console = Console()
     if not follow:

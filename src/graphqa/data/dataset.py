@@ -1,6 +1,6 @@
 """The labelled dataset: label rows joined to graph files, per split.
 
-Join rule (DESIGN.md §3): a label row names a MODEL; its target is the
+Join rule (docs/ARCHITECTURE.md, "Data contract"): a label row names a MODEL; its target is the
 ``target`` column, else the graph's parent folder, else the model name before
 its first ``_``. A model labelled in two splits is an error (leakage); a
 target present in two splits is a warning.

@@ -15,15 +15,11 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 
 from graphqa.config import Params
 from graphqa.io import atomic_copy, write_json
+from graphqa.runs.run_dir import CHECKPOINT_FILENAME, RANKED_NAMES, RunDir
 from graphqa.training.module import MONITOR
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_DIR = "checkpoints"
-# epoch=007-score=0.0412-val_loss=0.0518.ckpt
-CHECKPOINT_FILENAME = "epoch={epoch:03d}-score={val/selection:.4f}-val_loss={val/loss:.4f}"
-RANKED_NAMES = ("best.ckpt", "second_best.ckpt", "third_best.ckpt")
-DIAGNOSTICS_FILE = "diagnostics.json"
 
 
 class TrainingDivergedError(RuntimeError):
@@ -221,9 +217,9 @@ def _target_names(trainer: L.Trainer) -> list[str] | None:
 
 def build_callbacks(params: Params, run_dir: Path) -> list[Callback]:
     """The callbacks every run gets (plus early stopping and diagnostics when enabled)."""
-    run_dir = Path(run_dir)
+    run = RunDir(run_dir)
     callbacks: list[Callback] = [
-        RankedCheckpoint(run_dir / CHECKPOINT_DIR, params.checkpoint.save_top_k, params.checkpoint.save_last),
+        RankedCheckpoint(run.checkpoints, params.checkpoint.save_top_k, params.checkpoint.save_last),
         NonFiniteLossGuard(params.trainer.log_every_n_steps),
         SpeedMeter(),
     ]
@@ -231,7 +227,7 @@ def build_callbacks(params: Params, run_dir: Path) -> list[Callback]:
         callbacks.append(EarlyStopping(monitor=MONITOR, mode="min", patience=params.early_stopping.patience,
                                        min_delta=params.early_stopping.min_delta, check_finite=True))
     if params.trainer.diagnostics:
-        callbacks.append(DiagnosticsCallback(run_dir / DIAGNOSTICS_FILE, params.trainer.log_every_n_steps))
+        callbacks.append(DiagnosticsCallback(run.diagnostics_file, params.trainer.log_every_n_steps))
     return callbacks
 
 

@@ -1,62 +1,25 @@
-"""Checkpoints: safe loading, atomic saving, and initialisation of a new run from an old one.
+"""Checkpoints during training: atomic saving, safe resume, and initialising a run from another's weights.
 
-Every checkpoint loads with ``torch.load(weights_only=True)``: only tensors
-and primitive containers are unpickled, so a file carrying code is refused
-before any of it runs. Lightning checkpoints written here keep that property
-(hyper-parameters and extras are plain dicts/lists/numbers/strings).
+Reading is :mod:`graphqa.inference.checkpoint`'s (``weights_only=True``, also on
+resume). Lightning checkpoints written here keep that property: hyper-parameters
+and extras are plain dicts/lists/numbers/strings.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import pickle
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 
+from graphqa.inference.checkpoint import EXTRAS_KEY, CheckpointError, load_checkpoint, network_weights
 from graphqa.io import atomic_path
 
 log = logging.getLogger(__name__)
-
-# Key of graphqa's own block inside every checkpoint.
-EXTRAS_KEY = "graphqa"
-FORMAT_VERSION = 1
-
-
-class CheckpointError(ValueError):
-    """A checkpoint is missing, corrupt, unsafe or does not fit the current run."""
-
-
-def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu", *, require_extras: bool = True) -> dict:
-    """Load a checkpoint with ``weights_only=True``; refuse anything else with a clear error.
-
-    Raises :class:`CheckpointError` naming the file when it is missing,
-    truncated/corrupt, carries pickled code (refused: the code never runs), or
-    (with ``require_extras``) lacks graphqa's schema/params block.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
-    try:
-        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as exc:
-        if "GLOBAL" in str(exc):  # the pickle names a class or function to call: refused, never run
-            raise CheckpointError(
-                f"{path}: refused: the file holds pickled objects other than tensors and plain containers "
-                f"(it could run code on load); only weights_only checkpoints are accepted"
-            ) from None
-        raise CheckpointError(f"{path}: not a readable checkpoint (corrupt or truncated): {exc}") from None
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{path}: not a readable checkpoint (corrupt or truncated): {exc}") from None
-    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
-        raise CheckpointError(f"{path}: not a model checkpoint (expected a dict with a 'state_dict')")
-    if require_extras and not isinstance(checkpoint.get(EXTRAS_KEY), Mapping):
-        raise CheckpointError(f"{path}: not a graphqa checkpoint (no '{EXTRAS_KEY}' block with schema and params)")
-    return checkpoint
 
 
 def atomic_torch_save(obj: Any, path: str | os.PathLike[str]) -> Path:
@@ -98,8 +61,7 @@ def init_from_checkpoint(module: Any, path: str | os.PathLike[str], schema: Any)
         saved.check_compatible(schema)
     except ValueError as exc:
         raise type(exc)(f"{path}: cannot initialise from this checkpoint: {exc}") from None
-    prefix = "model."
-    weights = {k[len(prefix):]: v for k, v in checkpoint["state_dict"].items() if k.startswith(prefix)}
+    weights = network_weights(checkpoint)
     current = module.model.state_dict()
     problems = [
         f"{k}: checkpoint {tuple(weights[k].shape)} vs model {tuple(v.shape)}"

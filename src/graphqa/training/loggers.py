@@ -10,8 +10,6 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,76 +17,18 @@ from lightning.pytorch.loggers import Logger
 
 from graphqa.config import Params
 from graphqa.io import read_json, write_json
+from graphqa.runs.run_dir import RunDir
 
 log = logging.getLogger(__name__)
 
-DVCLIVE_DIR = "dvclive"
-LOGGER_IDS_FILE = "loggers.json"
-
-
-# Lightning's logger-connector methods after which DVCLive writes its files (dvclive.lightning._should_sync).
-_DVCLIVE_SYNC_CALLERS = frozenset({"update_train_step_metrics", "update_train_epoch_metrics", "log_eval_end_metrics"})
-
-
-def _called_from_dvclive_sync_point() -> bool:
-    """``dvclive.lightning._should_sync`` without ``inspect.stack()``, which reads the source of every frame."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code.co_name in _DVCLIVE_SYNC_CALLERS:
-            return True
-        frame = frame.f_back
-    return False
-
-
-def _dvclive_logger_class() -> type:
-    from dvclive import Live
-    from dvclive.lightning import DVCLiveLogger
-    from lightning.fabric.loggers.logger import rank_zero_experiment
-
-    class StudioAwareLive(Live):
-        """DVCLive's ``Live``, minus the Studio payload when Studio is off.
-
-        On every sync upstream re-reads params.yaml and every metrics .tsv to
-        queue them for Studio, and without a Studio config the queue drops
-        them: a cost that grows with the length of the run.
-        """
-
-        def post_data_to_studio(self) -> None:
-            if "data" in getattr(self, "_studio_events_to_skip", ()):
-                return
-            super().post_data_to_studio()
-
-    class StepExactDVCLiveLogger(DVCLiveLogger):
-        """DVCLive's Lightning logger, but step 0 is logged as step 0.
-
-        Upstream treats ``step=0`` as "no step" and increments its own counter,
-        which would shift the first point and duplicate the next one.
-        """
-
-        @property
-        @rank_zero_experiment
-        def experiment(self) -> Live:
-            if self._experiment is None:
-                self._experiment = StudioAwareLive(**self._kwargs)
-            return self._experiment
-
-        def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None, sync: bool | None = False) -> None:
-            from lightning.pytorch.utilities import rank_zero_only
-
-            if rank_zero_only.rank != 0:
-                return
-            if step is not None:
-                # the parent increments the step when given none: land exactly on `step`
-                self.experiment.step = int(step) - 1
-            super().log_metrics(metrics, None, sync or _called_from_dvclive_sync_point())
-
-    return StepExactDVCLiveLogger
 
 
 def dvclive_logger(run_dir: Path, resume: bool = False) -> Logger:
     """DVCLive in ``<run_dir>/dvclive``; ``dvcyaml=False`` (plots are declared in dvc.yaml)."""
-    cls = _dvclive_logger_class()
-    return cls(dir=str(Path(run_dir) / DVCLIVE_DIR), dvcyaml=False, save_dvc_exp=False, resume=resume,
+    from graphqa.compat.dvclive import dvclive_logger_class
+
+    cls = dvclive_logger_class()
+    return cls(dir=str(RunDir(run_dir).dvclive), dvcyaml=False, save_dvc_exp=False, resume=resume,
                report=None, run_name=Path(run_dir).name)
 
 
@@ -105,7 +45,7 @@ def _available(module: str) -> bool:
 
 
 def _read_ids(run_dir: Path) -> dict[str, Any]:
-    path = Path(run_dir) / LOGGER_IDS_FILE
+    path = RunDir(run_dir).logger_ids_file
     try:
         return dict(read_json(path)) if path.is_file() else {}
     except (ValueError, OSError):
@@ -116,7 +56,7 @@ def mlflow_tracking_uri() -> str:
     """``MLFLOW_TRACKING_URI`` if set, else the ``./mlruns`` file store of the working directory."""
     uri = os.environ.get("MLFLOW_TRACKING_URI") or (Path.cwd() / "mlruns").as_uri()
     if uri.startswith("file:") or "://" not in uri:
-        # MLflow 3 refuses its file store unless told it is wanted; DESIGN.md names ./mlruns.
+        # MLflow 3 refuses its file store unless told it is wanted; the project logs to ./mlruns.
         os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
     return uri
 
@@ -141,7 +81,7 @@ def build_loggers(params: Params, run_dir: Path, resume: bool = False) -> list[L
         else:
             from lightning.pytorch.loggers import WandbLogger
 
-            wandb_dir = run_dir / "wandb"
+            wandb_dir = RunDir(run_dir).wandb
             wandb_dir.mkdir(parents=True, exist_ok=True)
             kwargs: dict[str, Any] = {"resume": "allow", "id": ids["wandb_id"]} if ids.get("wandb_id") else {}
             loggers.append(WandbLogger(project=params.logging.project, name=run_name, save_dir=str(run_dir),
@@ -162,5 +102,5 @@ def remember_logger_ids(loggers: list[Logger], run_dir: Path) -> dict[str, Any]:
             if version:
                 ids["wandb_id"] = version
     if ids:
-        write_json(Path(run_dir) / LOGGER_IDS_FILE, ids)
+        write_json(RunDir(run_dir).logger_ids_file, ids)
     return ids

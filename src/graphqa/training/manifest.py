@@ -17,10 +17,10 @@ import torch
 
 from graphqa.config import Params
 from graphqa.io import write_json
+from graphqa.runs.run_dir import RunDir
 
 log = logging.getLogger(__name__)
 
-MANIFEST_FILE = "run_manifest.json"
 PACKAGES = ("graphqa", "torch", "lightning", "torch_geometric", "numpy", "dvc", "dvclive", "mlflow-skinny",
             "mlflow", "wandb")
 
@@ -90,7 +90,7 @@ def build_manifest(
     data_hash: str | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The manifest dict (DESIGN.md §5)."""
+    """The manifest dict (docs/ARCHITECTURE.md, "Run directories")."""
     return {
         "git": git_state(),
         "data_hash": data_hash if data_hash is not None else hash_files(packed_dir),
@@ -115,4 +115,4 @@ def build_manifest(
 
 def write_manifest(run_dir: Path, manifest: Mapping[str, Any]) -> Path:
     """Write ``<run_dir>/run_manifest.json`` atomically."""
-    return write_json(Path(run_dir) / MANIFEST_FILE, dict(manifest))
+    return write_json(RunDir(run_dir).manifest_file, dict(manifest))

@@ -12,19 +12,19 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from graphqa import metrics as qa_metrics
-from graphqa.config import Params, params_from_dict
-from graphqa.models.topoqa import TopoQANet
-from graphqa.selection import selection_score
-from graphqa.training.checkpoint import EXTRAS_KEY, FORMAT_VERSION
+from graphqa.config import Params
+from graphqa.evaluation import metrics as qa_metrics
+from graphqa.evaluation.selection import selection_score
+from graphqa.inference.checkpoint import EXTRAS_KEY, FORMAT_VERSION
+from graphqa.models import build_model
 from graphqa.training.losses import training_loss
 
 log = logging.getLogger(__name__)
 
-# Validation reports the DESIGN.md §5 thresholds; they never influence training,
-# so the train stages need not depend on evaluate.* params.
+# Validation reports the evaluate section's default thresholds and top_k (docs/ARCHITECTURE.md, "Metrics");
+# they never influence training, so the train stages need not depend on evaluate.* params.
 VAL_THRESHOLDS = qa_metrics.DEFAULT_THRESHOLDS
-VAL_TOP_K = 10
+VAL_TOP_K = qa_metrics.DEFAULT_TOP_K
 MONITOR = "val/selection"
 
 
@@ -42,21 +42,19 @@ def cosine_with_warmup(warmup_steps: int, total_steps: int, min_ratio: float):
 
 
 class GraphQAModule(L.LightningModule):
-    """Trains :class:`TopoQANet` on DockQ; validation metrics over the whole validation set.
+    """Trains the ``model.arch`` network on DockQ; validation metrics over the whole validation set.
 
     ``schema`` (the feature schema as a plain dict) is embedded in every
     checkpoint with the resolved params, so a checkpoint alone rebuilds the model.
     """
 
-    def __init__(self, node_dim: int, edge_dim: int, params: Params | Mapping[str, Any],
+    def __init__(self, node_dim: int, edge_dim: int, params: Params,
                  schema: Mapping[str, Any] | None = None, schema_digest: str | None = None) -> None:
         super().__init__()
-        if not isinstance(params, Params):
-            params = params_from_dict(params)
         self.run_params = params
         self.schema_dict: dict[str, Any] = dict(schema or {})
         self.schema_digest = schema_digest
-        self.model = TopoQANet(node_dim, edge_dim, params.model)
+        self.model = build_model(params.model.arch, node_dim, edge_dim, params.model)
         # primitives only: checkpoints must load with weights_only=True
         self.save_hyperparameters({"node_dim": int(node_dim), "edge_dim": int(edge_dim), "params": params.to_dict()})
         self._val_batches: list[tuple[Tensor, Tensor, Tensor, Tensor]] = []

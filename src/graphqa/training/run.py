@@ -1,35 +1,26 @@
 """One full training run: data, model, Trainer, fit, ranked checkpoints, summary and manifest.
 
-Run dir layout (docs/INTERFACES.md): ``checkpoints/`` (top-k, ``best.ckpt``,
-``second_best.ckpt``, ``third_best.ckpt``, ``last.ckpt``), ``dvclive/``,
-``summary.json``, ``run_manifest.json``, optional ``profiler/`` and
-``diagnostics.json``.
+The run directory's layout is :class:`graphqa.runs.RunDir`'s.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
-import io
 import json
 import logging
 import math
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 from graphqa.config import TRAINING_SECTIONS, Params, apply_env_overrides
-from graphqa.io import ensure_writable_dir, read_json, write_json, write_text
+from graphqa.io import ensure_writable_dir, read_json, write_json
+from graphqa.runs.run_dir import RunDir
 
 log = logging.getLogger(__name__)
 
-SUMMARY_FILE = "summary.json"
-# Written by a run; cleared when a run starts clean.
-RUN_OUTPUTS = ("checkpoints", "dvclive", "profiler", "wandb", SUMMARY_FILE, "run_manifest.json",
-               "diagnostics.json", "loggers.json")
-# Knobs that never change a run's results (DESIGN.md §6) and the resume switch itself.
+# Knobs that never change a run's results (docs/ARCHITECTURE.md, "Params") and the resume switch itself.
 RUNTIME_KEYS = {
     "data": ("num_workers", "pin_memory", "prefetch_factor", "persistent_workers"),
     "trainer": ("enable_progress_bar", "resume"),
@@ -45,86 +36,23 @@ def result_digest(params: Params) -> str:
     return hashlib.sha256(json.dumps(core, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _completed_summary(run_dir: Path, digest: str) -> dict[str, Any] | None:
-    path = run_dir / SUMMARY_FILE
-    if not path.is_file():
+def _completed_summary(run: RunDir, digest: str) -> dict[str, Any] | None:
+    if not run.summary_file.is_file():
         return None
     try:
-        summary = read_json(path)
+        summary = read_json(run.summary_file)
     except ValueError:
         return None
-    best = run_dir / "checkpoints" / "best.ckpt"
-    if summary.get("status") == "completed" and summary.get("result_digest") == digest and best.is_file():
+    if summary.get("status") == "completed" and summary.get("result_digest") == digest and run.best_checkpoint.is_file():
         return summary
     return None
 
 
-def clear_run_dir(run_dir: Path) -> None:
-    """Remove a previous run's outputs (only the names a run writes)."""
-    for name in RUN_OUTPUTS:
-        path = run_dir / name
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif path.exists() or path.is_symlink():
-            path.unlink()
-
-
-def checkpoint_step(checkpoint: dict[str, Any]) -> int:
-    """The logger step at which a Lightning checkpoint was saved."""
-    loops = checkpoint.get("loops", {}).get("fit_loop", {})
-    return int(loops.get("epoch_loop.state_dict", {}).get("_batches_that_stepped", checkpoint.get("global_step", 0)))
-
-
-def trim_dvclive_history(dvclive_dir: Path, max_step: int) -> int:
-    """Drop DVCLive rows logged after ``max_step`` (a killed run's tail); returns rows removed.
-
-    A resumed run replays from its checkpoint, so rows past it would otherwise
-    appear twice.
-    """
-    removed = 0
-    for tsv in sorted((dvclive_dir / "plots" / "metrics").rglob("*.tsv")):
-        text = tsv.read_text(encoding="utf-8")
-        rows = list(csv.DictReader(io.StringIO(text), delimiter="\t"))
-        if not rows:
-            continue
-        keep = [r for r in rows if int(float(r["step"])) <= max_step]
-        if len(keep) == len(rows):
-            continue
-        removed += len(rows) - len(keep)
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]), delimiter="\t", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(keep)
-        write_text(tsv, out.getvalue())
-    return removed
-
-
-def dedupe_dvclive_history(dvclive_dir: Path) -> int:
-    """Keep one row per step in each DVCLive series (the last written); returns rows removed."""
-    removed = 0
-    for tsv in sorted((dvclive_dir / "plots" / "metrics").rglob("*.tsv")):
-        rows = list(csv.DictReader(io.StringIO(tsv.read_text(encoding="utf-8")), delimiter="\t"))
-        if not rows:
-            continue
-        by_step: dict[int, dict[str, str]] = {}
-        for row in rows:
-            by_step[int(float(row["step"]))] = row
-        if len(by_step) == len(rows):
-            continue
-        removed += len(rows) - len(by_step)
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]), delimiter="\t", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(by_step[s] for s in sorted(by_step))
-        write_text(tsv, out.getvalue())
-    return removed
-
-
-def _resume_checkpoint(run_dir: Path, params: Params, schema_digest: str) -> tuple[Path, dict[str, Any]] | None:
+def _resume_checkpoint(run: RunDir, params: Params, schema_digest: str) -> tuple[Path, dict[str, Any]] | None:
     """``last.ckpt`` if it loads and fits this run's network; else None (with a warning)."""
-    from graphqa.training.checkpoint import EXTRAS_KEY, CheckpointError, load_checkpoint
+    from graphqa.inference.checkpoint import EXTRAS_KEY, CheckpointError, load_checkpoint
 
-    last = run_dir / "checkpoints" / "last.ckpt"
+    last = run.last_checkpoint
     if not last.is_file():
         log.info("resume: no %s yet; starting the run from the beginning", last)
         return None
@@ -153,7 +81,7 @@ def _resume_checkpoint(run_dir: Path, params: Params, schema_digest: str) -> tup
 
 def _best_record(ckpt_cb: Any, module: Any) -> dict[str, Any]:
     """Best score/val loss/val spearman/epoch, from the best checkpoint's own metrics."""
-    from graphqa.training.checkpoint import load_checkpoint
+    from graphqa.inference.checkpoint import load_checkpoint
 
     ranked = ckpt_cb.ranked()
     if not ranked:
@@ -219,10 +147,12 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
     Raises ``TrainingDivergedError`` (a RuntimeError) when the loss becomes
     NaN/inf; summary.json then says ``failed`` and names epoch and batch.
     """
+    from graphqa.compat.dvclive import dedupe_history, trim_history
+    from graphqa.compat.lightning import checkpoint_step
     from graphqa.data import FeatureSchema, GraphDataModule
     from graphqa.training.callbacks import RankedCheckpoint, SpeedMeter, find_callback
     from graphqa.training.checkpoint import init_from_checkpoint
-    from graphqa.training.loggers import DVCLIVE_DIR, remember_logger_ids
+    from graphqa.training.loggers import remember_logger_ids
     from graphqa.training.manifest import build_manifest, hash_files, write_manifest
     from graphqa.training.module import GraphQAModule
     from graphqa.training.trainer import build_trainer, resolve_accelerator, training_data_params
@@ -230,29 +160,27 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
     started = time.time()
     params, env_applied = apply_env_overrides(params)
     run_dir = ensure_writable_dir(Path(run_dir))
+    run = RunDir(run_dir)
     packed_dir, schema_path = Path(packed_dir), Path(schema_path)
     digest = result_digest(params)
 
     schema = FeatureSchema.load(schema_path)
     resume_from: Path | None = None
     if params.trainer.resume:
-        done = _completed_summary(run_dir, digest)
+        done = _completed_summary(run, digest)
         if done is not None:
             log.info("%s: already completed with these params; nothing to do (resume)", run_dir)
             return done
-        found = _resume_checkpoint(run_dir, params, schema.digest())
+        found = _resume_checkpoint(run, params, schema.digest())
         if found is not None:
             resume_from, checkpoint = found
-            removed = trim_dvclive_history(run_dir / DVCLIVE_DIR, checkpoint_step(checkpoint))
+            removed = trim_history(run.dvclive_history, checkpoint_step(checkpoint))
             log.info("resuming %s from %s (epoch %s)%s", run_dir, resume_from, checkpoint.get("epoch"),
                      f"; dropped {removed} DVCLive rows logged after it" if removed else "")
     if resume_from is None:
-        clear_run_dir(run_dir)
+        run.clear()
 
     datamodule = GraphDataModule(packed_dir, training_data_params(params), schema_path)
-    store_schema = getattr(datamodule, "schema", None)
-    if store_schema is not None:
-        schema.check_compatible(store_schema)
 
     import lightning as L
 
@@ -280,7 +208,7 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
             ckpt_cb = find_callback(trainer, RankedCheckpoint)
             speed = find_callback(trainer, SpeedMeter)
             # Lightning logs `epoch` with both the validation and the train-epoch metrics at one step
-            dedupe_dvclive_history(run_dir / DVCLIVE_DIR)
+            dedupe_history(run.dvclive_history)
             wall = time.time() - started
             summary = {
                 "status": status,
@@ -289,7 +217,7 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
                 "checkpoints": {
                     "ranked": [Path(p).name for p, _ in ckpt_cb.ranked()] if ckpt_cb else [],
                     **{name: src for name, src in getattr(ckpt_cb, "exported", {}).items()},
-                    "last": "last.ckpt" if (run_dir / "checkpoints" / "last.ckpt").is_file() else None,
+                    "last": run.last_checkpoint.name if run.last_checkpoint.is_file() else None,
                 },
                 "epochs_run": int(trainer.current_epoch),
                 "global_step": int(trainer.global_step),
@@ -306,7 +234,7 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
                 "params_digest": params.digest(),
                 "result_digest": digest,
             }
-            write_json(run_dir / SUMMARY_FILE, summary)
+            write_json(run.summary_file, summary)
             write_manifest(run_dir, build_manifest(
                 params, packed_dir=packed_dir, schema_digest=schema.digest(), precision=precision,
                 accelerator=accelerator, env_overrides=env_applied, wall_time_s=wall, started_at=started,

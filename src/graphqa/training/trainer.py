@@ -13,10 +13,10 @@ from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.loggers import Logger
 
 from graphqa.config import Params
+from graphqa.runs.run_dir import RunDir
 
 log = logging.getLogger(__name__)
 
-PROFILER_DIR = "profiler"
 _LEGACY_PRECISION = {"32": "32-true", "16": "16-mixed", "bf16": "bf16-mixed"}
 _CUDA_ACCELERATORS = ("gpu", "cuda")
 
@@ -34,7 +34,7 @@ def resolve_accelerator(accelerator: str, *, cuda_available: bool | None = None)
 
 def resolve_precision(precision: str, accelerator: str = "auto", *, cuda_available: bool | None = None,
                       bf16_supported: bool | None = None) -> str:
-    """Lightning precision for ``trainer.precision`` on this hardware (DESIGN.md §5).
+    """Lightning precision for ``trainer.precision`` on this hardware.
 
     ``auto``: ``bf16-mixed`` on CUDA with bf16, ``16-mixed`` on other CUDA,
     ``32-true`` elsewhere. Legacy spellings (``32``, ``16``, ``bf16``) are
@@ -76,7 +76,7 @@ def build_profiler(kind: str | None, run_dir: Path) -> Any:
         return None
     from lightning.pytorch import profilers
 
-    dirpath = Path(run_dir) / PROFILER_DIR
+    dirpath = RunDir(run_dir).profiler
     dirpath.mkdir(parents=True, exist_ok=True)
     cls = {"simple": profilers.SimpleProfiler, "advanced": profilers.AdvancedProfiler,
            "pytorch": profilers.PyTorchProfiler}[kind]
@@ -104,8 +104,9 @@ def build_trainer(
     """A Trainer for one run in ``run_dir``; every ``trainer.*`` param is applied.
 
     ``callbacks``/``loggers`` default to :func:`build_callbacks` /
-    :func:`build_loggers` (``loggers=False`` disables logging). Seeds
-    everything from ``params.seed``. The data layer shards itself, so
+    :func:`build_loggers` (``loggers=False`` disables logging). Seeding is the
+    caller's, before the network is built (:func:`graphqa.training.run.train_run`),
+    so the seed decides the initial weights. The data layer shards itself, so
     Lightning's distributed sampler is off.
 
     ``overfit_batches`` is applied as ``limit_train_batches`` =
@@ -121,7 +122,6 @@ def build_trainer(
 
     run_dir = Path(run_dir)
     t = params.trainer
-    L.seed_everything(params.seed, workers=True, verbose=False)
     set_tf32(t.tf32)
     set_cpu_threads(t.cpu_threads, t.accelerator)
     precision = resolve_precision(t.precision, t.accelerator)

@@ -1,8 +1,8 @@
 """Rank training runs by selection score; the sweep's winner.
 
 Used by the ``select`` stage and by ``graphqa leaderboard``. A run is read from
-its run dir (``summary.json``, ``run_manifest.json``, ``dvclive/``), never from
-a live process.
+its :class:`~graphqa.runs.run_dir.RunDir` (summary, manifest, DVCLive history),
+never from a live process.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from graphqa.io import atomic_copy, csv_text, read_json, write_json, write_text
+from graphqa.runs.run_dir import RunDir
 
 # Key params shown next to each run: column -> dotted key in the resolved params.
 KEY_PARAMS = {
@@ -43,22 +44,21 @@ class RunRecord:
     key_params: dict[str, Any]
 
     @classmethod
-    def from_run_dir(cls, run_dir: Path) -> RunRecord:
-        run_dir = Path(run_dir)
-        summary = read_json(run_dir / "summary.json")
-        manifest_path = run_dir / "run_manifest.json"
-        params = read_json(manifest_path).get("params", {}) if manifest_path.is_file() else {}
+    def from_run_dir(cls, run_dir: Path | RunDir) -> RunRecord:
+        run = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
+        summary = read_json(run.summary_file)
+        params = run.read_manifest().get("params", {})
         best = summary.get("best", {})
         return cls(
-            name=run_dir.name,
-            run_dir=run_dir,
+            name=run.name,
+            run_dir=run.path,
             score=_float(best.get("score")),
             val_loss=_float(best.get("val_loss")),
             val_spearman=_float(best.get("val_spearman")),
             best_epoch=int(best.get("epoch", -1)),
-            checkpoint=run_dir / "checkpoints" / "best.ckpt",
+            checkpoint=run.best_checkpoint,
             status=str(summary.get("status", "unknown")),
-            key_params={col: _dotted(params, key) for col, key in KEY_PARAMS.items()},
+            key_params={col: dotted(params, key) for col, key in KEY_PARAMS.items()},
         )
 
 
@@ -83,7 +83,8 @@ def _float(value: Any) -> float:
         return math.nan
 
 
-def _dotted(tree: Any, key: str) -> Any:
+def dotted(tree: Any, key: str) -> Any:
+    """``tree["a"]["b"]`` for ``"a.b"``; None where a part is missing."""
     for part in key.split("."):
         if not isinstance(tree, dict) or part not in tree:
             return None
@@ -132,8 +133,8 @@ def to_markdown(rows: Sequence[dict[str, Any]]) -> str:
 
 def read_curves(record_dir: Path) -> list[dict[str, Any]]:
     """Validation curves of one run from its DVCLive history (one row per validation)."""
-    metrics_dir = Path(record_dir) / "dvclive" / "plots" / "metrics" / "val"
-    columns = {"val_loss": metrics_dir / "loss.tsv", "val_spearman": metrics_dir / "spearman.tsv"}
+    run = RunDir(record_dir)
+    columns = {"val_loss": run.val_history("loss"), "val_spearman": run.val_history("spearman")}
     series: dict[str, list[str]] = {}
     for column, path in columns.items():
         if path.is_file():
@@ -141,7 +142,7 @@ def read_curves(record_dir: Path) -> list[dict[str, Any]]:
                 series[column] = [row[path.stem] for row in csv.DictReader(handle, delimiter="\t")]
     length = max((len(v) for v in series.values()), default=0)
     return [
-        {"member": Path(record_dir).name, "epoch": i + 1,
+        {"member": run.name, "epoch": i + 1,
          **{c: (float(v[i]) if i < len(v) else None) for c, v in series.items()}}
         for i in range(length)
     ]
@@ -149,9 +150,9 @@ def read_curves(record_dir: Path) -> list[dict[str, Any]]:
 
 def select_winner(run_dirs: Sequence[Path], out_dir: Path) -> Winner:
     """Rank the sweep members, write the leaderboard, curves and winner, copy its checkpoint."""
-    missing = [str(d) for d in run_dirs if not (Path(d) / "summary.json").is_file()]
+    missing = [str(d) for d in run_dirs if not RunDir(d).summary_file.is_file()]
     if missing:
-        raise FileNotFoundError(f"sweep members without summary.json: {', '.join(missing)}")
+        raise FileNotFoundError(f"sweep members without a summary (the run did not finish): {', '.join(missing)}")
     ranked = rank_runs(RunRecord.from_run_dir(Path(d)) for d in run_dirs)
     best = ranked[0]
     if math.isnan(best.score) or not best.checkpoint.is_file():

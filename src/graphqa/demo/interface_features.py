@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graphqa.data.complexes import AMINO_ACIDS, ELEMENTS, NO_ATOM, SS8_STATES, Chain
+from graphqa.demo.complexes import AMINO_ACIDS, ELEMENTS, NO_ATOM, SS8_STATES, Chain
 
 INTERFACE_CUTOFF = 10.0
 NEIGHBOR_DISTANCE = 8.0

@@ -13,10 +13,10 @@ import pytest
 import torch
 
 from graphqa.data import capri_class, load_graph
-from graphqa.data.complexes import TIERS, make_decoy, make_target, random_rotation
-from graphqa.data.demo import generate_demo, split_targets, target_names, tier_schedule
-from graphqa.data.dockq import DockQReference, dockq_score, kabsch, superposed_rmsd
-from graphqa.data.interface_features import EDGE_COLUMNS, NODE_COLUMNS
+from graphqa.demo.complexes import TIERS, make_decoy, make_target, random_rotation
+from graphqa.demo.dockq import DockQReference, dockq_score, kabsch, superposed_rmsd
+from graphqa.demo.generate import generate_demo, split_targets, target_names, tier_schedule
+from graphqa.demo.interface_features import EDGE_COLUMNS, NODE_COLUMNS
 
 
 def test_dockq_formula_by_hand() -> None:

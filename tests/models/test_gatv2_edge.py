@@ -1,4 +1,4 @@
-"""TopoQANet on real random GraphBatches: shapes, ranges, options, pooling per graph, gradients."""
+"""GATv2EdgeNet on real random GraphBatches: shapes, ranges, options, pooling per graph, gradients."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 
 from graphqa.config import ModelParams
 from graphqa.data import GraphBatch
-from graphqa.models import TopoQANet
+from graphqa.models.gatv2_edge import GATv2EdgeNet
 
 
 def random_batch(sizes: list[int], node_dim: int = 7, edge_dim: int = 3, seed: int = 0) -> GraphBatch:
@@ -42,23 +42,23 @@ def single(batch: GraphBatch, i: int) -> GraphBatch:
 
 def test_scores_one_value_per_graph_in_unit_range():
     batch = random_batch([5, 9, 12, 4])
-    model = TopoQANet(7, 3, ModelParams())
+    model = GATv2EdgeNet(7, 3, ModelParams())
     out = model(batch)
     assert out.shape == (4,)
     assert torch.all((out >= 0) & (out <= 1))
-    raw = TopoQANet(7, 3, ModelParams(sigmoid=False))(batch)
+    raw = GATv2EdgeNet(7, 3, ModelParams(sigmoid=False))(batch)
     assert raw.shape == (4,)
 
 
 def test_dims_come_from_the_arguments():
     batch = random_batch([6, 6], node_dim=172, edge_dim=11)
-    assert TopoQANet(172, 11, ModelParams())(batch).shape == (2,)
+    assert GATv2EdgeNet(172, 11, ModelParams())(batch).shape == (2,)
     with pytest.raises(RuntimeError):
-        TopoQANet(7, 3, ModelParams())(batch)
+        GATv2EdgeNet(7, 3, ModelParams())(batch)
 
 
 def test_default_architecture_matches_design():
-    model = TopoQANet(172, 11, ModelParams())
+    model = GATv2EdgeNet(172, 11, ModelParams())
     assert model.node_encoder.in_features == 172 and model.node_encoder.out_features == 32
     linear1, norm, _, linear2 = model.edge_encoder
     assert (linear1.in_features, linear1.out_features, norm.normalized_shape, linear2.out_features) == (11, 32, (32,), 32)
@@ -73,7 +73,7 @@ def test_default_architecture_matches_design():
 @pytest.mark.parametrize("edge_encoder", ["linear", "layernorm"])
 def test_batched_scores_equal_single_graph_scores(pooling, edge_encoder):
     params = ModelParams(pooling=pooling, edge_encoder=edge_encoder, activation="gelu", num_layers=3, heads=2)
-    model = TopoQANet(7, 3, params).eval()
+    model = GATv2EdgeNet(7, 3, params).eval()
     batch = random_batch([5, 9, 12, 4], seed=3)
     together = model(batch)
     alone = torch.cat([model(single(batch, i)) for i in range(4)])
@@ -81,7 +81,7 @@ def test_batched_scores_equal_single_graph_scores(pooling, edge_encoder):
 
 
 def test_edge_features_reach_the_score_and_every_parameter_learns():
-    model = TopoQANet(7, 3, ModelParams(dropout=0.0)).eval()
+    model = GATv2EdgeNet(7, 3, ModelParams(dropout=0.0)).eval()
     batch = random_batch([8, 10], seed=1)
     shifted = dataclasses.replace(batch, edge_attr=batch.edge_attr + 1.0)
     assert not torch.allclose(model(batch), model(shifted))
@@ -92,7 +92,7 @@ def test_edge_features_reach_the_score_and_every_parameter_learns():
 
 
 def test_edge_update_switch_changes_the_network():
-    with_update = sum(p.numel() for p in TopoQANet(7, 3, ModelParams(edge_update=True)).parameters())
-    without = sum(p.numel() for p in TopoQANet(7, 3, ModelParams(edge_update=False)).parameters())
+    with_update = sum(p.numel() for p in GATv2EdgeNet(7, 3, ModelParams(edge_update=True)).parameters())
+    without = sum(p.numel() for p in GATv2EdgeNet(7, 3, ModelParams(edge_update=False)).parameters())
     assert with_update > without
-    assert TopoQANet(7, 3, ModelParams(edge_update=False))(random_batch([4, 4])).shape == (2,)
+    assert GATv2EdgeNet(7, 3, ModelParams(edge_update=False))(random_batch([4, 4])).shape == (2,)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from graphqa import metrics as m
+from graphqa.evaluation import metrics as m
 
 
 def test_errors_and_correlations_on_a_linear_relation():

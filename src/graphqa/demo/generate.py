@@ -1,12 +1,12 @@
 """``graphqa data demo``: a deterministic demo dataset in the TopoQA / QTopoQA builder format.
 
-Per target, a synthetic native two-chain complex (:mod:`graphqa.data.complexes`)
+Per target, a synthetic native two-chain complex (:mod:`graphqa.demo.complexes`)
 and ``decoys`` rigid-body docking decoys over a wide range of quality: near
 native, close, nearby and wrong-site poses in fixed shares, so every target
 has hits at DockQ 0.23, 0.49 and 0.80. Labels are the real DockQ formula
-against the native (:mod:`graphqa.data.dockq`); each decoy becomes an interface
+against the native (:mod:`graphqa.demo.dockq`); each decoy becomes an interface
 graph with the real builder's 172 node and 11 edge features
-(:mod:`graphqa.data.interface_features`).
+(:mod:`graphqa.demo.interface_features`).
 
 Output (``out`` = ``data`` by default)::
 
@@ -40,9 +40,11 @@ from typing import Any
 
 import numpy as np
 
-from graphqa.data.complexes import TIERS, make_decoy, make_target
-from graphqa.data.dockq import DockQReference
-from graphqa.data.interface_features import (
+from graphqa.data.labels import CAPRI_CLASSES, SPLITS, capri_class
+from graphqa.data.progress import ProgressHook
+from graphqa.demo.complexes import TIERS, make_decoy, make_target
+from graphqa.demo.dockq import DockQReference
+from graphqa.demo.interface_features import (
     EDGE_COLUMNS,
     EDGE_MODULE,
     EDGE_PARAMS,
@@ -50,8 +52,6 @@ from graphqa.data.interface_features import (
     NODE_COLUMNS,
     interface_graph,
 )
-from graphqa.data.labels import CAPRI_CLASSES, SPLITS, capri_class
-from graphqa.data.progress import ProgressHook
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 """A model that scores graphs: one checkpoint, or the mean of several (an ensemble).
 
-The evaluate stage scores its candidates with it and exports the final one;
-``graphqa predict`` loads the export. One code path for both, so predict
-reproduces evaluate's numbers.
+The evaluate stage scores its candidates with :class:`Predictor` and exports
+the final one; ``graphqa predict`` loads the export. One code path for both, so
+predict reproduces evaluate's numbers.
 
 Export layout (``artifacts/model/``)::
 
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from graphqa.io import atomic_copy, read_json, write_json
 
@@ -27,7 +28,7 @@ SCHEMA_FILE = "feature_metadata.json"
 
 
 @dataclass
-class ScoringModel:
+class Predictor:
     """Networks loaded from checkpoints; predictions are their mean."""
 
     checkpoints: list[Path]
@@ -35,15 +36,15 @@ class ScoringModel:
     schema: Any = field(repr=False)  # graphqa.data.FeatureSchema
 
     @classmethod
-    def from_checkpoints(cls, checkpoints: Sequence[Path | str]) -> ScoringModel:
+    def from_checkpoints(cls, checkpoints: Sequence[Path | str]) -> Predictor:
         """Load each checkpoint safely; all must share one schema."""
-        from graphqa.training.inference import load_model
+        from graphqa.inference.checkpoint import load_network
 
         if not checkpoints:
             raise ValueError("a scoring model needs at least one checkpoint")
         networks, schema = [], None
         for path in map(Path, checkpoints):
-            network, ckpt_schema, _ = load_model(path)
+            network, ckpt_schema, _ = load_network(path)
             if schema is None:
                 schema = ckpt_schema
             else:
@@ -52,7 +53,7 @@ class ScoringModel:
         return cls([Path(c) for c in checkpoints], networks, schema)
 
     @classmethod
-    def load(cls, path: Path | str) -> ScoringModel:
+    def load(cls, path: Path | str) -> Predictor:
         """From an exported model dir (``model.json``) or a single ``.ckpt``."""
         path = Path(path)
         if path.is_dir():
@@ -67,13 +68,8 @@ class ScoringModel:
         return cls.from_checkpoints([path])
 
     def predict(self, store: Any, batch_size: int = 128, device: str = "cpu") -> np.ndarray:
-        """Predicted DockQ for every graph of ``store``, in store order."""
-        from graphqa.training.inference import predict
-
-        total = np.zeros(len(store), dtype=np.float64)
-        for network in self.networks:
-            total += predict(network, store, batch_size=batch_size, device=device).double().cpu().numpy()
-        return (total / len(self.networks)).astype(np.float32)
+        """Predicted DockQ for every graph of ``store``, in store order (the members' mean)."""
+        return ensemble_mean([predict_store(network, store, batch_size, device) for network in self.networks])
 
     def export(self, out_dir: Path, schema_file: Path, info: dict[str, Any]) -> Path:
         """Write the export layout into ``out_dir`` (files renamed into place)."""
@@ -87,3 +83,25 @@ class ScoringModel:
         kind = "single" if len(names) == 1 else "ensemble"
         write_json(out_dir / MODEL_FILE, {"kind": kind, "checkpoints": names, "schema": SCHEMA_FILE, **info})
         return out_dir
+
+
+def ensemble_mean(predictions: Sequence[Any]) -> np.ndarray:
+    """The members' mean, in float64 and cast once to float32 (the same arithmetic everywhere)."""
+    return np.mean([np.asarray(p, dtype=np.float64) for p in predictions], axis=0).astype(np.float32)
+
+
+@torch.inference_mode()
+def predict_store(network: torch.nn.Module, store: Any, batch_size: int = 128,
+                  device: str | torch.device = "cpu") -> np.ndarray:
+    """Scores of every graph of ``store`` (a PackedGraphStore), in store order, as float32."""
+    device = torch.device(device)
+    was_training = network.training
+    network.eval().to(device)
+    outputs = []
+    try:
+        for start in range(0, len(store), batch_size):
+            indices = torch.arange(start, min(start + batch_size, len(store)))
+            outputs.append(network(store.batch(indices).to(device)).float().cpu())
+    finally:
+        network.train(was_training)
+    return (torch.cat(outputs) if outputs else torch.empty(0)).numpy()

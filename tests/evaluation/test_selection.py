@@ -7,7 +7,7 @@ import math
 import pytest
 
 from graphqa.config import SelectionParams
-from graphqa.selection import selection_score
+from graphqa.evaluation.selection import selection_score
 
 
 def test_spearman_bonus_lowers_the_score():

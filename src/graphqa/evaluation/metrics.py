@@ -11,7 +11,7 @@ Definitions (what the numbers mean, exactly):
   correlation of *average* ranks (tied values share the mean of their ranks).
   Both are ``nan`` when fewer than two models are given or either input is
   constant: a correlation is undefined there, and ``nan`` says so instead of
-  pretending to be 0. :func:`graphqa.selection.selection_score` treats a
+  pretending to be 0. :func:`graphqa.evaluation.selection.selection_score` treats a
   ``nan`` correlation as "no bonus".
 * ``per_target_spearman``: Spearman within each target, averaged over targets.
   Targets with fewer than two models, or whose true DockQ is constant (nothing
@@ -37,7 +37,11 @@ from typing import Any
 
 import numpy as np
 
-DEFAULT_THRESHOLDS: tuple[float, ...] = (0.23, 0.49, 0.80)
+from graphqa.config import EvaluateParams
+
+# One definition: the defaults of params.yaml's ``evaluate`` section (CAPRI's acceptable/medium/high, top 10).
+DEFAULT_THRESHOLDS: tuple[float, ...] = tuple(EvaluateParams().hit_thresholds)
+DEFAULT_TOP_K: int = EvaluateParams().top_k
 
 
 def as_array(values: Any) -> np.ndarray:
@@ -133,7 +137,7 @@ def ranking_loss(pred: Any, true: Any, target_index: Any) -> float:
     return float(np.mean(losses)) if losses else math.nan
 
 
-def top_k_hits(pred: Any, true: Any, target_index: Any, threshold: float, top_k: int = 10) -> np.ndarray:
+def top_k_hits(pred: Any, true: Any, target_index: Any, threshold: float, top_k: int = DEFAULT_TOP_K) -> np.ndarray:
     """Per target: how many of its ``top_k`` best-predicted models have true DockQ >= ``threshold``."""
     if top_k < 1:
         raise ValueError(f"top_k must be >= 1, got {top_k}")
@@ -155,7 +159,7 @@ def compute_metrics(
     true: Any,
     target_index: Any,
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
-    top_k: int = 10,
+    top_k: int = DEFAULT_TOP_K,
 ) -> dict[str, float]:
     """Every headline metric of a prediction set, as plain floats.
 

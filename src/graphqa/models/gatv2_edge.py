@@ -1,6 +1,7 @@
-"""The TopoQA network: GATv2 over an interface graph with learned edge embeddings.
+"""``gatv2_edge``: GATv2 over an interface graph with residual edge updates (graphqa's own network).
 
-DESIGN.md §5: node Linear(F_node→hidden); edge encoder
+TopoQA-like, not the published network (docs/ARCHITECTURE.md, "Models"):
+node Linear(F_node→hidden); edge encoder
 Linear(F_edge→edge_hidden)→LayerNorm→ReLU→Linear (or one Linear); ``num_layers``
 GATv2 layers whose attention sees the edge embeddings, heads averaged, each
 followed by an edge update MLP over ``[h_src, h_dst, e]``; pooling of nodes and
@@ -47,13 +48,13 @@ class EdgeUpdate(nn.Module):
         return e + self.mlp(torch.cat([h[src], h[dst], e], dim=-1))
 
 
-class TopoQANet(nn.Module):
+class GATv2EdgeNet(nn.Module):
     """Graph-level DockQ regressor; ``forward(batch)`` returns one score per graph."""
 
     def __init__(self, node_dim: int, edge_dim: int, params: ModelParams) -> None:
         super().__init__()
         if node_dim < 1 or edge_dim < 1:
-            raise ValueError(f"TopoQANet needs node_dim >= 1 and edge_dim >= 1, got {node_dim} and {edge_dim}")
+            raise ValueError(f"GATv2EdgeNet needs node_dim >= 1 and edge_dim >= 1, got {node_dim} and {edge_dim}")
         self.node_dim, self.edge_dim, self.params = node_dim, edge_dim, params
         act = _ACTIVATIONS[params.activation]
         hidden, edge_hidden = params.hidden_dim, params.edge_hidden_dim

@@ -1,4 +1,4 @@
-"""Score a predictions file: the metric set of DESIGN.md §5, pooled and per target.
+"""Reading a predictions file (and its labels) into a :class:`PredictionTable`.
 
 Reads what graphqa writes (``eval/predictions.csv``, ``graphqa predict``) and
 the layouts TopoQA-style inference scripts write: ``TARGET, MODEL, PRED_DOCKQ,
@@ -8,7 +8,7 @@ result file joined with a labels file (``MODEL, dockq[, target]``). Headers are
 matched case- and space-insensitively through a few aliases.
 
 A model's target comes from the ``TARGET`` column, else the labels' ``target``
-column, else the model name before its first ``_`` (DESIGN.md §3).
+column, else the model name before its first ``_`` (docs/ARCHITECTURE.md, "Data contract").
 """
 
 from __future__ import annotations
@@ -17,18 +17,17 @@ import csv
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from graphqa.metrics import DEFAULT_THRESHOLDS
+from graphqa.data.layout import target_from_model_name
 
 log = logging.getLogger(__name__)
 
 # Canonical column -> accepted header spellings (already normalised: lower case, "_" for spaces/dashes).
-PREDICTION_COLUMNS: dict[str, tuple[str, ...]] = {
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "TARGET": ("target", "target_id", "target_name", "complex"),
     "MODEL": ("model", "model_name", "model_id", "decoy", "name"),
     "PRED_DOCKQ": ("pred_dockq", "predicted_dockq", "pred", "prediction", "pred_dockq_wave", "score"),
@@ -43,11 +42,6 @@ class ScoringError(ValueError):
 def normalise_header(name: str) -> str:
     """``' Pred DockQ '`` → ``'pred_dockq'`` (BOM, case, spaces and dashes ignored)."""
     return "_".join(name.replace("\ufeff", "").strip().lower().replace("-", " ").split())
-
-
-def target_from_model(model: str) -> str:
-    """The model name before its first ``_`` (DESIGN.md §3's last resort)."""
-    return model.split("_", 1)[0]
 
 
 def _read_csv(path: Path, columns: dict[str, tuple[str, ...]], required: Sequence[str],
@@ -166,7 +160,7 @@ def read_predictions(path: Path | str, labels: Path | str | None = None) -> Pred
     line whose value is not a number, or a model listed twice.
     """
     path = Path(path)
-    data, lines = _read_csv(path, PREDICTION_COLUMNS, ("MODEL", "PRED_DOCKQ"), "predictions")
+    data, lines = _read_csv(path, COLUMN_ALIASES, ("MODEL", "PRED_DOCKQ"), "predictions")
     if not lines:
         raise ScoringError(f"{path}: no prediction rows")
     models = data["MODEL"]
@@ -180,8 +174,8 @@ def read_predictions(path: Path | str, labels: Path | str | None = None) -> Pred
         true = _floats(data["TRUE_DOCKQ"], lines, path, "TRUE_DOCKQ", allow_empty=True)
     else:
         raise ScoringError(f"{path}: no TRUE_DOCKQ column (accepted spellings: "
-                           f"{'/'.join(PREDICTION_COLUMNS['TRUE_DOCKQ'])}); pass --labels with MODEL,dockq")
-    resolved = [t if t is not None else target_from_model(m) for t, m in zip(targets, models, strict=True)]
+                           f"{'/'.join(COLUMN_ALIASES['TRUE_DOCKQ'])}); pass --labels with MODEL,dockq")
+    resolved = [t if t is not None else target_from_model_name(m) for t, m in zip(targets, models, strict=True)]
     seen: dict[tuple[str, str], int] = {}
     for target, model, line in zip(resolved, models, lines, strict=True):
         if (target, model) in seen:
@@ -191,64 +185,3 @@ def read_predictions(path: Path | str, labels: Path | str | None = None) -> Pred
     return PredictionTable(resolved, list(models), pred, true, path)
 
 
-@dataclass
-class ScoreReport:
-    """Pooled metrics and the per-target table of one prediction set."""
-
-    source: str
-    n_models: int
-    n_targets: int
-    n_unlabelled: int
-    thresholds: list[float]
-    top_k: int
-    pooled: dict[str, float]
-    per_target: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (``nan`` becomes ``null``)."""
-        return _json_safe({
-            "source": self.source, "n_models": self.n_models, "n_targets": self.n_targets,
-            "n_unlabelled": self.n_unlabelled, "thresholds": self.thresholds, "top_k": self.top_k,
-            "pooled": self.pooled, "per_target": self.per_target,
-        })
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    return value
-
-
-def score_table(table: PredictionTable, thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
-                top_k: int = 10) -> ScoreReport:
-    """Metrics over the labelled models: pooled (``compute_metrics``) and per target."""
-    from graphqa.evaluation import per_target_rows
-    from graphqa.metrics import compute_metrics
-
-    mask = table.labelled
-    n_unlabelled = int((~mask).sum())
-    if not mask.any():
-        raise ScoringError(f"{table.source}: none of the {len(mask)} models has a label")
-    if n_unlabelled:
-        missing = [m for m, ok in zip(table.models, mask.tolist(), strict=True) if not ok]
-        log.warning("%s: %d model(s) without a label are not scored: %s%s", table.source, n_unlabelled,
-                    ", ".join(missing[:5]), " …" if n_unlabelled > 5 else "")
-    targets = [t for t, ok in zip(table.targets, mask.tolist(), strict=True) if ok]
-    names = list(dict.fromkeys(targets))
-    index = {name: i for i, name in enumerate(names)}
-    target_index = np.asarray([index[t] for t in targets], dtype=np.int64)
-    pred, true = table.pred[mask], table.true[mask]
-    pooled = compute_metrics(pred, true, target_index, thresholds=thresholds, top_k=top_k)
-    per_target = per_target_rows(pred, true, target_index, names, thresholds, top_k)
-    return ScoreReport(str(table.source), int(mask.sum()), len(names), n_unlabelled, [float(t) for t in thresholds],
-                       int(top_k), pooled, per_target)
-
-
-def score_predictions(path: Path | str, labels: Path | str | None = None,
-                      thresholds: Sequence[float] = DEFAULT_THRESHOLDS, top_k: int = 10) -> ScoreReport:
-    """Read ``path`` (joined with ``labels``) and score it."""
-    return score_table(read_predictions(path, labels), thresholds, top_k)

@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 
 from graphqa.config import Params
+from graphqa.evaluation.report import per_target_rows, prediction_rows
+from graphqa.inference.predictor import Predictor, ensemble_mean
 from graphqa.io import csv_text, write_json, write_text
-from graphqa.scoring_model import ScoringModel
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +43,13 @@ class CandidateResult:
 
 
 def pipeline_candidates(sweep_ckpt: Path, phase1_dir: Path, phase2_dir: Path, seeds: Sequence[int]) -> list[Candidate]:
-    """The candidates of DESIGN.md §4, in pipeline order. Missing checkpoints are an error."""
-    phase2 = [(seed, phase2_dir / str(seed) / "checkpoints" / "best.ckpt") for seed in seeds]
+    """The candidates (docs/ARCHITECTURE.md, "Evaluate"), in pipeline order. Missing checkpoints are an error."""
+    from graphqa.runs.run_dir import RunDir
+
+    phase2 = [(seed, RunDir(phase2_dir / str(seed)).best_checkpoint) for seed in seeds]
     candidates = [
         Candidate("sweep_winner", (sweep_ckpt,)),
-        Candidate("phase1", (phase1_dir / "checkpoints" / "best.ckpt",)),
+        Candidate("phase1", (RunDir(phase1_dir).best_checkpoint,)),
         *(Candidate(f"phase2_seed{seed}", (path,)) for seed, path in phase2),
     ]
     if len(phase2) > 1:
@@ -58,7 +61,7 @@ def pipeline_candidates(sweep_ckpt: Path, phase1_dir: Path, phase2_dir: Path, se
 
 
 def _metrics(pred: np.ndarray, store: Any, params: Params) -> dict[str, float]:
-    from graphqa.metrics import compute_metrics
+    from graphqa.evaluation.metrics import compute_metrics
 
     return compute_metrics(pred, store.y.numpy(), store.target_index.numpy(),
                            thresholds=params.evaluate.hit_thresholds, top_k=params.evaluate.top_k)
@@ -67,18 +70,17 @@ def _metrics(pred: np.ndarray, store: Any, params: Params) -> dict[str, float]:
 def evaluate_candidates(candidates: Sequence[Candidate], val_store: Any, test_store: Any, params: Params,
                         device: str = "cpu") -> list[CandidateResult]:
     """Score every candidate on validation and test; each checkpoint is run once."""
-    from graphqa.selection import selection_score
+    from graphqa.evaluation.selection import selection_score
 
     cache: dict[Path, tuple[np.ndarray, np.ndarray]] = {}
     batch_size = params.data.eval_batch_size
     for path in dict.fromkeys(p for c in candidates for p in c.checkpoints):
-        model = ScoringModel.from_checkpoints([path])
+        model = Predictor.from_checkpoints([path])
         cache[path] = (model.predict(val_store, batch_size, device), model.predict(test_store, batch_size, device))
     results = []
     for candidate in candidates:
-        # Mean in float64, cast once: the same arithmetic as ScoringModel.predict.
-        val_pred = np.mean([cache[p][0].astype(np.float64) for p in candidate.checkpoints], axis=0).astype(np.float32)
-        test_pred = np.mean([cache[p][1].astype(np.float64) for p in candidate.checkpoints], axis=0).astype(np.float32)
+        val_pred = ensemble_mean([cache[p][0] for p in candidate.checkpoints])  # Predictor.predict's arithmetic
+        test_pred = ensemble_mean([cache[p][1] for p in candidate.checkpoints])
         val_metrics = _metrics(val_pred, val_store, params)
         score = selection_score(val_metrics["loss"], val_metrics["spearman"], params.selection)
         results.append(CandidateResult(candidate, val_metrics, _metrics(test_pred, test_store, params), score,
@@ -91,53 +93,6 @@ def evaluate_candidates(candidates: Sequence[Candidate], val_store: Any, test_st
 def choose_final(results: Sequence[CandidateResult]) -> CandidateResult:
     """Lowest validation selection score wins (ties: the earlier, simpler candidate)."""
     return min(results, key=lambda r: (math.isnan(r.val_selection), r.val_selection))
-
-
-def prediction_rows(store: Any, pred: np.ndarray) -> list[dict[str, Any]]:
-    """TARGET, MODEL, PRED_DOCKQ, TRUE_DOCKQ, RANK (1 = best predicted within its target)."""
-    targets = [store.target_names[i] for i in store.target_index.tolist()]
-    return ranked_rows(targets, list(store.names), pred, store.y.tolist())
-
-
-def ranked_rows(targets: Sequence[str], models: Sequence[str], pred: Any,
-                true: Sequence[float] | None = None) -> list[dict[str, Any]]:
-    """Rows TARGET, MODEL, PRED_DOCKQ[, TRUE_DOCKQ], RANK, sorted by target then rank.
-
-    RANK 1 is the best predicted model of its target; ties go to the model name.
-    ``true`` is optional (new graphs have no labels); ``nan`` labels stay ``nan``.
-    """
-    pred = np.asarray(pred, dtype=np.float64).reshape(-1).tolist()
-    rows: list[dict[str, Any]] = [{"TARGET": t, "MODEL": m, "PRED_DOCKQ": float(p)}
-                                  for t, m, p in zip(targets, models, pred, strict=True)]
-    if true is not None:
-        for row, y in zip(rows, list(true), strict=True):
-            row["TRUE_DOCKQ"] = float(y)
-    by_target: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        by_target.setdefault(row["TARGET"], []).append(row)
-    for group in by_target.values():
-        for rank, row in enumerate(sorted(group, key=lambda r: (-r["PRED_DOCKQ"], r["MODEL"])), start=1):
-            row["RANK"] = rank
-    return sorted(rows, key=lambda r: (r["TARGET"], r["RANK"]))
-
-
-def per_target_rows(pred: np.ndarray, true: np.ndarray, target_index: np.ndarray, target_names: Sequence[str],
-                    thresholds: Sequence[float], top_k: int) -> list[dict[str, Any]]:
-    """The metric set of each target alone (the same pure functions as pooled)."""
-    from graphqa.metrics import compute_metrics
-
-    rows = []
-    for t, name in enumerate(target_names):
-        mask = target_index == t
-        if not mask.any():
-            continue
-        m = compute_metrics(pred[mask], true[mask], np.zeros(int(mask.sum()), dtype=np.int64),
-                            thresholds=thresholds, top_k=top_k)
-        rows.append({"target": name, "n_models": int(mask.sum()), "spearman": m["spearman"],
-                     "ranking_loss": m["ranking_loss"], "best_true_dockq": float(true[mask].max()),
-                     "top1_true_dockq": float(true[mask][np.argmax(pred[mask])]),
-                     **{k: v for k, v in m.items() if k.startswith("hits@")}})
-    return rows
 
 
 def write_evaluation(results: Sequence[CandidateResult], final: CandidateResult, test_store: Any, params: Params,
@@ -183,4 +138,49 @@ def write_evaluation(results: Sequence[CandidateResult], final: CandidateResult,
             {"MODEL": r["MODEL"], "PRED_DOCKQ": r["PRED_DOCKQ"]} for r in prediction_rows(test_store, final.test_pred)
         ]))
     write_json(out_dir / "headline.json", headline)
+    return headline
+
+
+@dataclass(frozen=True)
+class PipelinePaths:
+    """What the evaluate stage reads and writes (dvc.yaml passes each one)."""
+
+    packed: Path
+    schema: Path
+    winner: Path
+    sweep_ckpt: Path
+    phase1: Path
+    phase2: Path
+    out: Path
+    model_out: Path
+
+
+def evaluate_pipeline(params: Params, paths: PipelinePaths, device: str = "auto") -> dict[str, Any]:
+    """The evaluate stage: score every candidate, choose the final model by validation, export it.
+
+    With ``evaluate.checkpoint`` set (``predict_only``) only that checkpoint is scored.
+    Returns the headline.
+    """
+    from graphqa.data import PackedGraphStore
+    from graphqa.inference.device import resolve_device
+    from graphqa.runs.leaderboard import read_winner
+
+    if params.evaluate.checkpoint:  # predict_only: score the given checkpoint alone
+        given = Path(params.evaluate.checkpoint)
+        if not given.is_file():
+            raise FileNotFoundError(f"evaluate.checkpoint: {given} not found")
+        candidates, winner_score = [Candidate("given_checkpoint", (given,))], None
+    else:
+        candidates = pipeline_candidates(paths.sweep_ckpt, paths.phase1, paths.phase2, params.finetune.phase2.seeds)
+        winner_score = read_winner(paths.winner).score
+    val_store = PackedGraphStore.open(paths.packed / "val")
+    test_store = PackedGraphStore.open(paths.packed / "test")
+    results = evaluate_candidates(candidates, val_store, test_store, params, resolve_device(device))
+    final = choose_final(results)
+    headline = write_evaluation(results, final, test_store, params, paths.out, winner_score)
+    Predictor.from_checkpoints(final.candidate.checkpoints).export(
+        paths.model_out, paths.schema,
+        {"candidate": final.candidate.name, "val_selection": final.val_selection,
+         "test_spearman": headline["test_spearman"], "test_ranking_loss": headline["test_ranking_loss"]},
+    )
     return headline

@@ -2,7 +2,7 @@
 
 The same code path as the evaluate stage: graphs are loaded safely by the data
 layer, packed into a (temporary) :class:`~graphqa.data.PackedGraphStore` with
-the data layer's packer, and scored by :class:`~graphqa.scoring_model.ScoringModel`,
+the data layer's packer, and scored by :class:`~graphqa.inference.predictor.Predictor`,
 so predict reproduces evaluate's numbers for the same checkpoint.
 
 Before anything is packed, the graphs' schema (dims measured from the
@@ -25,11 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from graphqa.metrics import DEFAULT_THRESHOLDS
+from graphqa.evaluation.metrics import DEFAULT_THRESHOLDS, DEFAULT_TOP_K
+from graphqa.inference.device import resolve_device
 
 log = logging.getLogger(__name__)
-
-PREDICTION_COLUMNS = ("TARGET", "MODEL", "PRED_DOCKQ", "TRUE_DOCKQ", "RANK")
 
 
 @dataclass
@@ -39,25 +38,12 @@ class PredictionResult:
     graphs_dir: Path
     rows: list[dict[str, Any]]  # TARGET, MODEL, PRED_DOCKQ[, TRUE_DOCKQ], RANK; by target, then rank
     skipped: list[dict[str, str]] = field(default_factory=list)  # empty graphs: model, file, reason
-    report: Any = None  # graphqa.scoring.ScoreReport when labels were given
+    report: Any = None  # graphqa.evaluation.report.ScoreReport when labels were given
     unmatched_labels: int = 0  # label rows with no graph in the directory
 
     @property
     def targets(self) -> list[str]:
         return sorted({row["TARGET"] for row in self.rows})
-
-
-def resolve_device(device: str) -> str:
-    """``auto`` → ``cuda`` when available, else ``cpu``; ``cuda`` without a GPU is an error."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"--device {device}: no CUDA device is available here (use cpu or auto)")
-    if device != "cpu" and not device.startswith("cuda"):
-        raise ValueError(f"--device {device!r}: expected auto, cpu or cuda")
-    return device
 
 
 def graphs_schema(graphs_dir: Path, survey: Any, node_dim: int, edge_dim: int) -> Any:
@@ -128,7 +114,7 @@ def predict_graphs(
     batch_size: int = 128,
     device: str = "auto",
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
-    top_k: int = 10,
+    top_k: int = DEFAULT_TOP_K,
     progress: Any = None,
     work_dir: Path | str | None = None,
 ) -> PredictionResult:
@@ -138,7 +124,7 @@ def predict_graphs(
     factory (the CLI passes a rich bar); ``work_dir`` holds the temporary
     packed store (default: the system temp dir). With ``labels`` (a CSV
     ``MODEL, dockq[, target]``) the rows carry TRUE_DOCKQ and the result a
-    :class:`graphqa.scoring.ScoreReport` over the labelled graphs.
+    :class:`graphqa.evaluation.report.ScoreReport` over the labelled graphs.
     """
     from contextlib import nullcontext
 
@@ -146,13 +132,13 @@ def predict_graphs(
     from graphqa.data.layout import find_graphs
     from graphqa.data.store import PackItem
     from graphqa.data.survey import raise_for_problems, survey_graphs
-    from graphqa.evaluation import ranked_rows
-    from graphqa.scoring import PredictionTable, score_table
-    from graphqa.scoring_model import ScoringModel
+    from graphqa.evaluation.predictions_file import PredictionTable
+    from graphqa.evaluation.report import ranked_rows, score_table
+    from graphqa.inference.predictor import Predictor
 
     graphs_dir = Path(graphs_dir)
     bar = progress or (lambda description: nullcontext(None))
-    model = ScoringModel.load(model_path)  # first: a missing model fails before any graph is read
+    model = Predictor.load(model_path)  # first: a missing model fails before any graph is read
     device = resolve_device(device)
     if batch_size < 1:
         raise ValueError(f"--batch-size {batch_size}: expected an integer >= 1")
@@ -196,12 +182,3 @@ def predict_graphs(
     log.info("predicted %d graphs of %d targets%s", len(rows), len(result.targets),
              f"; {len(skipped)} empty graph(s) skipped" if skipped else "")
     return result
-
-
-def prediction_csv(rows: Sequence[dict[str, Any]]) -> str:
-    """The predictions file: TARGET, MODEL, PRED_DOCKQ[, TRUE_DOCKQ], RANK (as eval/predictions.csv)."""
-    from graphqa.io import csv_text
-
-    if not rows:
-        return ",".join(c for c in PREDICTION_COLUMNS if c != "TRUE_DOCKQ") + "\n"
-    return csv_text(rows)
