@@ -19,6 +19,7 @@ the metadata and labels are sorted.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import time
@@ -107,8 +108,10 @@ def _work(job: Job, graphs_dir: str, chain_pairs: list[tuple[str, str]] | None) 
         graph = featurize_structure(job.path, chain_pairs)
         out = Path(graphs_dir) / job.target / f"{job.model}.pt"
         out.parent.mkdir(parents=True, exist_ok=True)
+        buffer = io.BytesIO()  # torch names the zip records after the file: save to memory, so the bytes are fixed
+        torch.save(graph, buffer)
         with atomic_path(out) as tmp:
-            torch.save(graph, tmp)
+            tmp.write_bytes(buffer.getvalue())
         result.update(nodes=int(graph["x"].shape[0]), edges=int(graph["edge_index"].shape[1]))
         if job.native is not None:
             from graphqa.structures.dockq import dockq
