@@ -6,13 +6,14 @@ BIN := $(VENV)/bin
 STAMP := .make/installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install demo-data repro test test-fast lint bench clean
+.PHONY: help install demo-data repro test test-fast lint bench clean real-demo
 
 help:
 	@echo "make repro   - create .venv, make the demo data if data/ is absent, run dvc repro"
 	@echo "make test    - create .venv and run the whole test suite (slow end-to-end runs included)"
 	@echo "make bench   - performance benchmarks -> benchmarks/results/latest.{json,md}"
 	@echo "make lint    - ruff check"
+	@echo "make real-demo - real structures -> graphs + DockQ labels -> the pipeline (examples/real_structures)"
 
 # torch first: 2.13.0 resolves to the CPU build here, without CUDA downloads.
 $(STAMP): pyproject.toml
@@ -20,6 +21,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e ".[dev]"
+	command -v mkdssp >/dev/null || { apt-get update -qq && apt-get install -y -qq dssp; }
+	test -x .make/dockq/bin/DockQ || { $(PYTHON) -m venv .make/dockq && .make/dockq/bin/python -m pip install -q DockQ==2.1.3; }
 	@mkdir -p $(dir $@) && touch $@
 
 install: $(STAMP)
@@ -50,6 +53,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Real structures -> decoys -> graphs + DockQ labels -> the DVC pipeline (ci_fast), in examples/real_structures/work/.
+real-demo: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash examples/real_structures/run.sh
 
 clean:
 	rm -rf .make $(VENV)

@@ -7,9 +7,15 @@ check it against the package, run from its own virtual environment, to 1e-3.
 
 What the package does and this module does the same way:
 
-* structures are read from their ATOM records only (no HETATM), without hydrogens,
-  first model; chain sequences use one-letter codes (MSE -> M, CME -> C, others
-  through Biopython's ``seq1``);
+* structures are read from their ATOM records only (no HETATM), first model, the
+  first alternative location of each atom; an atom is a hydrogen, and dropped, only
+  when its element field says H. PDB files without element columns (HADDOCK's, for
+  one) keep their hydrogens, and their contacts count, exactly as in the package
+  (which reads PDB files with its own parser; so does this module: gemmi would infer
+  the element from the atom name and give other, heavy-atom-only, values). mmCIF
+  files are read with gemmi (their ``type_symbol`` is always there). Chain
+  sequences use one-letter codes (MSE -> M, CME -> C, others through Biopython's
+  ``seq1``);
 * each model chain is aligned to the native chain of the same ID with Biopython's
   global ``PairwiseAligner`` (match 5, mismatch 0, gap open -4, extend -0.5); only
   identical aligned residues are compared;
@@ -198,9 +204,64 @@ def score_interface(model1: list[Residue], model2: list[Residue], native1: list[
                           dockq=dockq_formula(fnat, irms, lrms), nat_total=nat_total)
 
 
+def _open_text(path: Path):
+    import gzip
+
+    return gzip.open(path, "rt", errors="replace") if path.name.lower().endswith(".gz") else open(path, errors="replace")
+
+
+def read_atom_records(path: str | Path) -> Structure:
+    """The structure as the DockQ package reads it (see the module docstring)."""
+    path = Path(path)
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith((".cif", ".mmcif")):
+        return read_structure(path, atom_records_only=True)
+    if not path.is_file():
+        raise StructureError(f"{path}: structure file not found", kind="unreadable")
+    residues: list[Residue] = []
+    current: tuple | None = None
+    names: list[str] = []
+    elements: list[str] = []
+    coords: list[tuple[float, float, float]] = []
+
+    def flush() -> None:
+        if current is not None and names:
+            residues.append(Residue(chain=current[0], number=current[1], icode=current[2], name=current[3],
+                                    atom_names=tuple(names), elements=tuple(elements),
+                                    coords=np.asarray(coords, dtype=np.float64), het=False))
+
+    try:
+        with _open_text(path) as handle:
+            for line in handle:
+                record = line[:6]
+                if record == "ENDMDL":
+                    break
+                if record != "ATOM  ":
+                    continue
+                element = line[76:78].strip().upper()
+                if element == "H":
+                    continue
+                key = (line[21], int(line[22:26]), line[26].strip(), line[17:20].strip())
+                if key != current:
+                    flush()
+                    current, names, elements, coords = key, [], [], []
+                atom = line[12:16].strip()
+                if atom in names:  # another alternative location of the same atom
+                    continue
+                names.append(atom)
+                elements.append(element)
+                coords.append((float(line[30:38]), float(line[38:46]), float(line[46:54])))
+    except (OSError, ValueError, EOFError) as exc:
+        raise StructureError(f"{path}: not a readable PDB file: {exc}", kind="unreadable") from None
+    flush()
+    if not residues:
+        raise StructureError(f"{path}: no ATOM records", kind="no_protein")
+    return Structure(path=path, residues=residues)
+
+
 @lru_cache(maxsize=8)
 def _read_native(path: str) -> Structure:
-    return read_structure(path, atom_records_only=True)
+    return read_atom_records(path)
 
 
 def dockq(model_path: str | Path, native_path: str | Path) -> DockQResult:
@@ -209,7 +270,7 @@ def dockq(model_path: str | Path, native_path: str | Path) -> DockQResult:
     Example: ``dockq("model.pdb", "native.pdb").dockq`` -> 0.700 for DockQ's own example pair.
     """
     native = _read_native(str(native_path))
-    model = read_structure(model_path, atom_records_only=True)
+    model = read_atom_records(model_path)
     missing = [c for c in native.chains if c not in model.chains]
     if missing:
         raise StructureError(
