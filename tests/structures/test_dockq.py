@@ -66,9 +66,8 @@ def _perturbed(native: Path, out: Path, degrees: float, shift: float) -> Path:
 
 def test_agrees_with_the_dockq_package(tmp_path, shared_pair):
     """Every pair: the shared example, 1AK4's 5 HADDOCK models, rigid perturbations of two pinder natives."""
-    from graphqa.structures.dockq import dockq
+    from graphqa.structures.dockq import dockq, read_atom_records
     from graphqa.structures.dockq_package import find_dockq_executable, package_dockq
-    from graphqa.structures.dockq import read_atom_records
 
     exe = find_dockq_executable()
     if exe is None:
