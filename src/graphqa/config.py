@@ -274,9 +274,13 @@ class EvaluateParams:
     top_k: int = 10
     checkpoint: str | None = None
     submission: bool = False
+    bootstrap_resamples: int = 1000
+    bootstrap_seed: int = 0
 
     def __post_init__(self) -> None:
         _check(self.top_k >= 1, "evaluate.top_k", "expected an integer >= 1")
+        _check(self.bootstrap_resamples >= 1, "evaluate.bootstrap_resamples", "expected an integer >= 1")
+        _check(0 <= self.bootstrap_seed < 2**32, "evaluate.bootstrap_seed", "expected an integer in [0, 2**32)")
         _check(all(0.0 <= t <= 1.0 for t in self.hit_thresholds), "evaluate.hit_thresholds",
                "expected DockQ thresholds in [0, 1]")
 

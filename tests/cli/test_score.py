@@ -115,3 +115,60 @@ def test_missing_predictions_file(cli, tmp_path):
     result = cli("score", "--predictions", tmp_path / "nope.csv")
     assert result.exit_code == 2
     assert "nope.csv: predictions file not found" in result.stderr
+
+
+def test_ranking_loss_is_printed_with_its_interval_and_the_random_pick(cli, tmp_path):
+    """Random pick by hand: T1 0.9 - mean(.9, .1, .6) = 0.3667, T2 0.7 - 0.45 = 0.25 -> 0.3083."""
+    preds = tmp_path / "result.csv"
+    preds.write_text(TOPOQA_CSV)
+    out = tmp_path / "metrics.json"
+    result = cli("score", "--predictions", preds, "--json", out, "--resamples", "200", "--seed", "3")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(out.read_text())
+    check_hand_worked(metrics)  # the point estimates do not move
+    low, high = metrics["intervals"]["ranking_loss"]["low"], metrics["intervals"]["ranking_loss"]["high"]
+    # Two targets with losses 0 and 0.5: every resample's mean is 0, 0.25 or 0.5.
+    assert low == pytest.approx(0.0) and high == pytest.approx(0.5)
+    assert metrics["references"]["random"]["ranking_loss"] == pytest.approx((0.9 - 1.6 / 3 + 0.7 - 0.45) / 2)
+    assert metrics["references"]["oracle"]["ranking_loss"] == 0.0
+    assert metrics["hits"] == "3/3/1" and metrics["bootstrap"] == {"resamples": 200, "seed": 3, "level": 0.95,
+                                                                   "over": "targets"}
+    text = " ".join(result.stdout.split())
+    assert "ranking loss 0.2500 (95% CI 0.0000 to 0.5000); a random pick per target: 0.3083, the oracle: 0" in text
+    assert "top-10 hits at DockQ >= 0.23/0.49/0.8: 3/3/1" in text
+    assert "NaN" not in out.read_text()
+
+
+def test_models_without_targets_are_refused(cli, tmp_path):
+    """No TARGET column and names without '_': each model would be its own target, ranking loss 0."""
+    preds = tmp_path / "preds.csv"
+    preds.write_text("MODEL,PRED_DOCKQ,TRUE_DOCKQ\nmodelA,0.5,0.4\nmodelB,0.2,0.9\nmodelC,0.7,0.1\n")
+    result = cli("score", "--predictions", preds)
+    assert result.exit_code == 2
+    assert f"error: {preds}: no targets" in result.stderr and "TARGET column" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_true_dockq_on_a_0_to_100_scale_is_refused_naming_the_line(cli, tmp_path):
+    preds = tmp_path / "preds.csv"
+    preds.write_text("TARGET,MODEL,PRED_DOCKQ,TRUE_DOCKQ\nT1,a,0.5,45.0\nT1,b,0.2,12.5\n")
+    result = cli("score", "--predictions", preds)
+    assert result.exit_code == 2
+    assert f"{preds}: line 2: TRUE_DOCKQ is 45.0; expected a DockQ in [0, 1]" in " ".join(result.stderr.split())
+
+
+def test_a_latin1_file_is_refused_naming_the_file_and_line(cli, tmp_path):
+    preds = tmp_path / "preds.csv"
+    preds.write_bytes("TARGET,MODEL,PRED_DOCKQ,TRUE_DOCKQ\nT1,a,0.5,0.4\nT1,modèle,0.2,0.3\n".encode("latin-1"))
+    result = cli("score", "--predictions", preds)
+    assert result.exit_code == 2
+    assert f"{preds}: line 3: not UTF-8 text (byte 0xe8); save the file as UTF-8" in " ".join(result.stderr.split())
+    assert "Traceback" not in result.output
+
+
+def test_a_duplicated_column_is_refused_naming_it(cli, tmp_path):
+    preds = tmp_path / "preds.csv"
+    preds.write_text("TARGET,MODEL,PRED_DOCKQ,dockq,DockQ\nT1,a,0.5,0.4,0.9\nT1,b,0.2,0.3,0.1\n")
+    result = cli("score", "--predictions", preds)
+    assert result.exit_code == 2
+    assert f"{preds}: column 'dockq' appears 2 times in the header" in " ".join(result.stderr.split())

@@ -13,6 +13,8 @@ from graphqa.config import EvaluateParams
 # The evaluate section's defaults: one definition (graphqa.config), without importing numpy here.
 DEFAULT_THRESHOLDS = EvaluateParams().hit_thresholds
 DEFAULT_TOP_K = EvaluateParams().top_k
+DEFAULT_RESAMPLES = EvaluateParams().bootstrap_resamples
+DEFAULT_BOOTSTRAP_SEED = EvaluateParams().bootstrap_seed
 
 ThresholdOption = Annotated[list[float] | None, typer.Option(
     "--threshold", help=f"DockQ hit threshold; repeat for several (default {', '.join(map(str, DEFAULT_THRESHOLDS))}).")]
@@ -33,8 +35,33 @@ def _fmt(key: str, value: Any) -> str:
     return str(value)
 
 
+def _interval(report: Any, key: str) -> str:
+    interval = report.uncertainty.get("intervals", {}).get(key)
+    if not interval or interval["low"] is None or math.isnan(interval["low"]):
+        return ""
+    return f"{_fmt(key, float(interval['low']))} to {_fmt(key, float(interval['high']))}"
+
+
+def reference_lines(report: Any) -> list[str]:
+    """Where the model sits between chance and perfect: ranking loss and hit counts with the references."""
+    refs = report.uncertainty.get("references")
+    if not refs:
+        return []
+    loss, ci = report.pooled["ranking_loss"], _interval(report, "ranking_loss")
+    thresholds = "/".join(f"{t:g}" for t in report.thresholds)
+    return [
+        f"ranking loss {_fmt('ranking_loss', loss)}" + (f" (95% CI {ci})" if ci else "")
+        + f"; a random pick per target: {_fmt('ranking_loss', refs['random']['ranking_loss'])}, the oracle: 0",
+        f"top-{report.top_k} hits at DockQ >= {thresholds}: {report.hits}; a random top-{report.top_k}: "
+        f"{refs['random']['hits']}, the oracle: {refs['oracle']['hits']}",
+        f"95% intervals: {report.uncertainty['bootstrap']['resamples']} bootstrap resamples of the targets "
+        f"(seed {report.uncertainty['bootstrap']['seed']})",
+    ]
+
+
 def print_report(report: Any, per_target_limit: int = 50) -> None:
-    """Pooled metrics and the per-target table of a :class:`graphqa.evaluation.report.ScoreReport`."""
+    """Pooled metrics (with 95% intervals), the references and the per-target table of a
+    :class:`graphqa.evaluation.report.ScoreReport`."""
     from rich import box
     from rich.console import Console
     from rich.markup import escape
@@ -45,20 +72,23 @@ def print_report(report: Any, per_target_limit: int = 50) -> None:
     if report.n_unlabelled:
         title += f" ({report.n_unlabelled} unlabelled, not scored)"
     console.print(escape(title), soft_wrap=True)
-    pooled = Table("metric (pooled)", "value")
+    pooled = Table("metric (pooled)", "value", "95% CI")
     for key, value in report.pooled.items():
-        pooled.add_row(key, _fmt(key, value))
+        pooled.add_row(key, _fmt(key, value), _interval(report, key))
     console.print(pooled)
+    for line in reference_lines(report):
+        console.print(escape(line), soft_wrap=True)
     rows = report.per_target
     if not rows:
         return
-    table = Table(title=f"per target (hits ≥ t: models with DockQ ≥ t among the top {report.top_k})",
+    thresholds = "/".join(f"{t:g}" for t in report.thresholds)
+    table = Table(title=f"per target (hits: models with DockQ ≥ {thresholds} among the top {report.top_k})",
                   title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for key in rows[0]:
-        header = "hits\n≥" + key.split("@", 1)[1] if key.startswith("hits@") else _SHORT.get(key, key)
-        table.add_column(header, justify="left" if key == "target" else "right", no_wrap=True)
+    keys = [k for k in rows[0] if not k.startswith("hits@")]  # the counts are in "hits", TopoQA's a/b/c
+    for key in keys:
+        table.add_column(_SHORT.get(key, key), justify="left" if key == "target" else "right", no_wrap=True)
     for row in rows[:per_target_limit]:
-        table.add_row(*(_fmt(k, v) for k, v in row.items()))
+        table.add_row(*(_fmt(k, row[k]) for k in keys))
     console.print(table)
     if len(rows) > per_target_limit:
         console.print(f"… {len(rows) - per_target_limit} more targets in the JSON output")
@@ -103,17 +133,21 @@ def score_cmd(
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the metrics as JSON here.")] = None,
     threshold: ThresholdOption = None,
     top_k: TopKOption = DEFAULT_TOP_K,
+    resamples: Annotated[int, typer.Option("--resamples", min=1, help="Bootstrap resamples of the targets for the 95% intervals.")] = DEFAULT_RESAMPLES,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1, help="Seed of the bootstrap resamples.")] = DEFAULT_BOOTSTRAP_SEED,
 ) -> None:
     """Metrics of a predictions file, pooled and per target: loss, MAE, Pearson, Spearman, per-target
-    Spearman, ranking loss, top-k hits at DockQ thresholds. Accepts graphqa's and TopoQA's layouts
-    (`TARGET, MODEL, PRED_DOCKQ, TRUE_DOCKQ`, any case, spaces after commas).
+    Spearman, ranking loss, top-k hits at DockQ thresholds (TopoQA's a/b/c counts), each headline figure
+    with a 95% bootstrap interval over targets, beside what a random pick and a perfect ranking would get.
+    Accepts graphqa's and TopoQA's layouts (`TARGET, MODEL, PRED_DOCKQ, TRUE_DOCKQ`, any case, spaces
+    after commas).
 
     Example: graphqa score --predictions preds.csv --labels data/labels/test.csv --json metrics.json
     """
     from graphqa.evaluation.report import score_predictions
     from graphqa.io import write_json
 
-    report = score_predictions(predictions, labels, threshold or DEFAULT_THRESHOLDS, top_k)
+    report = score_predictions(predictions, labels, threshold or DEFAULT_THRESHOLDS, top_k, resamples, seed)
     print_report(report)
     if json_out is not None:
         write_json(json_out, report.to_dict())

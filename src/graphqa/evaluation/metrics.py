@@ -104,7 +104,7 @@ def spearman(pred: Any, true: Any) -> float:
     return pearson(average_ranks(p), average_ranks(t))
 
 
-def _groups(target_index: Any, n: int) -> list[np.ndarray]:
+def target_groups(target_index: Any, n: int) -> list[np.ndarray]:
     """Positions of each target's models, targets in order of first appearance."""
     targets = as_array(target_index)
     if targets.size != n:
@@ -114,27 +114,40 @@ def _groups(target_index: Any, n: int) -> list[np.ndarray]:
     return [np.flatnonzero(inverse == g) for g in order]
 
 
-def per_target_spearman(pred: Any, true: Any, target_index: Any) -> float:
-    """Mean over targets of the within-target Spearman (see the module docstring)."""
+def per_target_spearman_values(pred: Any, true: Any, target_index: Any) -> np.ndarray:
+    """Each target's Spearman; ``nan`` for a target that is skipped (see the module docstring)."""
     p, t = _pair(pred, true)
     values = []
-    for idx in _groups(target_index, p.size):
+    for idx in target_groups(target_index, p.size):
         if idx.size < 2 or np.all(t[idx] == t[idx][0]):
+            values.append(math.nan)
             continue
         rho = spearman(p[idx], t[idx])
         values.append(0.0 if math.isnan(rho) else rho)  # nan here means constant predictions
-    return float(np.mean(values)) if values else math.nan
+    return np.asarray(values, dtype=np.float64)
+
+
+def per_target_spearman(pred: Any, true: Any, target_index: Any) -> float:
+    """Mean over targets of the within-target Spearman (see the module docstring)."""
+    values = per_target_spearman_values(pred, true, target_index)
+    values = values[~np.isnan(values)]
+    return float(np.mean(values)) if values.size else math.nan
+
+
+def ranking_loss_values(pred: Any, true: Any, target_index: Any) -> np.ndarray:
+    """Each target's best true DockQ − true DockQ of its top-1 prediction (ties: their mean)."""
+    p, t = _pair(pred, true)
+    losses = []
+    for idx in target_groups(target_index, p.size):
+        tp, tt = p[idx], t[idx]
+        losses.append(float(tt.max() - tt[tp == tp.max()].mean()))
+    return np.asarray(losses, dtype=np.float64)
 
 
 def ranking_loss(pred: Any, true: Any, target_index: Any) -> float:
     """Mean over targets of (best true DockQ − true DockQ of the top-1 prediction)."""
-    p, t = _pair(pred, true)
-    losses = []
-    for idx in _groups(target_index, p.size):
-        tp, tt = p[idx], t[idx]
-        chosen = tt[tp == tp.max()].mean()
-        losses.append(float(tt.max() - chosen))
-    return float(np.mean(losses)) if losses else math.nan
+    losses = ranking_loss_values(pred, true, target_index)
+    return float(np.mean(losses)) if losses.size else math.nan
 
 
 def top_k_hits(pred: Any, true: Any, target_index: Any, threshold: float, top_k: int = DEFAULT_TOP_K) -> np.ndarray:
@@ -143,7 +156,7 @@ def top_k_hits(pred: Any, true: Any, target_index: Any, threshold: float, top_k:
         raise ValueError(f"top_k must be >= 1, got {top_k}")
     p, t = _pair(pred, true)
     counts = []
-    for idx in _groups(target_index, p.size):
+    for idx in target_groups(target_index, p.size):
         order = np.argsort(-p[idx], kind="stable")[:top_k]
         counts.append(int(np.sum(t[idx][order] >= threshold)))
     return np.asarray(counts, dtype=np.int64)

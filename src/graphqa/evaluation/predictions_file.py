@@ -14,6 +14,7 @@ column, else the model name before its first ``_`` (docs/ARCHITECTURE.md, "Data 
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import math
 from collections.abc import Sequence
@@ -49,7 +50,13 @@ def _read_csv(path: Path, columns: dict[str, tuple[str, ...]], required: Sequenc
     """Columns of ``path`` by canonical name (values stripped) and each row's line number."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: {kind} file not found")
-    with path.open(newline="", encoding="utf-8") as handle:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ScoringError(f"{path}: line {line}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
+                           f"save the file as UTF-8") from None
+    with io.StringIO(text, newline="") as handle:
         reader = csv.reader(handle, skipinitialspace=True)
         header = next(reader, None)
         if not header:
@@ -60,6 +67,9 @@ def _read_csv(path: Path, columns: dict[str, tuple[str, ...]], required: Sequenc
             # Alias order is preference order: `pred_dockq` beats a generic `score`.
             for alias in aliases:
                 if alias in normalised:
+                    if normalised.count(alias) > 1:
+                        raise ScoringError(f"{path}: column {alias!r} appears {normalised.count(alias)} times in "
+                                           f"the header; which one holds {canonical} is ambiguous: keep one")
                     found[canonical] = normalised.index(alias)
                     break
         missing = [c for c in required if c not in found]
@@ -81,7 +91,8 @@ def _read_csv(path: Path, columns: dict[str, tuple[str, ...]], required: Sequenc
     return data, lines
 
 
-def _floats(values: Sequence[str], lines: Sequence[int], path: Path, column: str, allow_empty: bool) -> np.ndarray:
+def _floats(values: Sequence[str], lines: Sequence[int], path: Path, column: str, allow_empty: bool,
+            valid_range: tuple[float, float] | None = None) -> np.ndarray:
     out = np.empty(len(values), dtype=np.float64)
     for i, (text, line) in enumerate(zip(values, lines, strict=True)):
         if allow_empty and text.lower() in ("", "nan", "na", "none"):
@@ -93,6 +104,9 @@ def _floats(values: Sequence[str], lines: Sequence[int], path: Path, column: str
             raise ScoringError(f"{path}: line {line}: {column} {text!r} is not a number") from None
         if not math.isfinite(out[i]):
             raise ScoringError(f"{path}: line {line}: {column} is {text!r}; expected a finite number")
+        if valid_range is not None and not valid_range[0] <= out[i] <= valid_range[1]:
+            raise ScoringError(f"{path}: line {line}: {column} is {text}; expected a DockQ in "
+                               f"[{valid_range[0]:g}, {valid_range[1]:g}] (a 0-100 scale? divide by 100)")
     return out
 
 
@@ -171,11 +185,16 @@ def read_predictions(path: Path | str, labels: Path | str | None = None) -> Pred
             log.info("%s: TRUE_DOCKQ column ignored; labels come from %s", path, labels)
         targets, true = _join_labels(targets, models, read_labels(labels), Path(labels))
     elif "TRUE_DOCKQ" in data:
-        true = _floats(data["TRUE_DOCKQ"], lines, path, "TRUE_DOCKQ", allow_empty=True)
+        true = _floats(data["TRUE_DOCKQ"], lines, path, "TRUE_DOCKQ", allow_empty=True, valid_range=(0.0, 1.0))
     else:
         raise ScoringError(f"{path}: no TRUE_DOCKQ column (accepted spellings: "
                            f"{'/'.join(COLUMN_ALIASES['TRUE_DOCKQ'])}); pass --labels with MODEL,dockq")
     resolved = [t if t is not None else target_from_model_name(m) for t, m in zip(targets, models, strict=True)]
+    if len(models) > 1 and all(t is None for t in targets) and len(set(resolved)) == len(models):
+        raise ScoringError(
+            f"{path}: no targets: without a TARGET column a model's target is its name before the first '_', and "
+            f"here each of the {len(models)} models would be a target of its own (ranking loss 0 by construction); "
+            f"add a TARGET column, or pass --labels with a target column")
     seen: dict[tuple[str, str], int] = {}
     for target, model, line in zip(resolved, models, lines, strict=True):
         if (target, model) in seen:

@@ -11,10 +11,15 @@ from typing import Any
 
 import numpy as np
 
+from graphqa.config import EvaluateParams
 from graphqa.evaluation.metrics import DEFAULT_THRESHOLDS, DEFAULT_TOP_K
 from graphqa.evaluation.predictions_file import PredictionTable, ScoringError, read_predictions
 
 log = logging.getLogger(__name__)
+
+# One definition: params.yaml's evaluate section.
+DEFAULT_RESAMPLES: int = EvaluateParams().bootstrap_resamples
+DEFAULT_BOOTSTRAP_SEED: int = EvaluateParams().bootstrap_seed
 
 # The predictions file graphqa writes (eval/predictions.csv, graphqa predict); TRUE_DOCKQ only where labels are known.
 OUTPUT_COLUMNS = ("TARGET", "MODEL", "PRED_DOCKQ", "TRUE_DOCKQ", "RANK")
@@ -32,30 +37,42 @@ class ScoreReport:
     top_k: int
     pooled: dict[str, float]
     per_target: list[dict[str, Any]] = field(default_factory=list)
+    # graphqa.evaluation.uncertainty.set_uncertainty: intervals, references (random, oracle), bootstrap settings.
+    uncertainty: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def hits(self) -> str:
+        """The set's top-k hit counts in TopoQA's format (``62/30/6``)."""
+        from graphqa.evaluation.uncertainty import hits_text
+
+        return hits_text(self.pooled, self.thresholds)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (``nan`` becomes ``null``)."""
-        return _json_safe({
+        """JSON-ready (``nan`` becomes ``null``); the point estimates stay under ``pooled``."""
+        return json_safe({
             "source": self.source, "n_models": self.n_models, "n_targets": self.n_targets,
             "n_unlabelled": self.n_unlabelled, "thresholds": self.thresholds, "top_k": self.top_k,
-            "pooled": self.pooled, "per_target": self.per_target,
+            "pooled": self.pooled, "hits": self.hits, **self.uncertainty, "per_target": self.per_target,
         })
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float as ``None`` (JSON has no NaN; strict parsers refuse the token)."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
 def score_table(table: PredictionTable, thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
-                top_k: int = DEFAULT_TOP_K) -> ScoreReport:
-    """Metrics over the labelled models: pooled (``compute_metrics``) and per target."""
+                top_k: int = DEFAULT_TOP_K, resamples: int = DEFAULT_RESAMPLES,
+                seed: int = DEFAULT_BOOTSTRAP_SEED) -> ScoreReport:
+    """Metrics over the labelled models: pooled (``compute_metrics``), per target, with intervals and references."""
     from graphqa.evaluation.metrics import compute_metrics
+    from graphqa.evaluation.uncertainty import set_uncertainty
 
     mask = table.labelled
     n_unlabelled = int((~mask).sum())
@@ -72,14 +89,16 @@ def score_table(table: PredictionTable, thresholds: Sequence[float] = DEFAULT_TH
     pred, true = table.pred[mask], table.true[mask]
     pooled = compute_metrics(pred, true, target_index, thresholds=thresholds, top_k=top_k)
     per_target = per_target_rows(pred, true, target_index, names, thresholds, top_k)
+    uncertainty = set_uncertainty(pred, true, target_index, thresholds, top_k, resamples, seed)
     return ScoreReport(str(table.source), int(mask.sum()), len(names), n_unlabelled, [float(t) for t in thresholds],
-                       int(top_k), pooled, per_target)
+                       int(top_k), pooled, per_target, uncertainty)
 
 
 def score_predictions(path: Path | str, labels: Path | str | None = None,
-                      thresholds: Sequence[float] = DEFAULT_THRESHOLDS, top_k: int = DEFAULT_TOP_K) -> ScoreReport:
+                      thresholds: Sequence[float] = DEFAULT_THRESHOLDS, top_k: int = DEFAULT_TOP_K,
+                      resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_BOOTSTRAP_SEED) -> ScoreReport:
     """Read ``path`` (joined with ``labels``) and score it."""
-    return score_table(read_predictions(path, labels), thresholds, top_k)
+    return score_table(read_predictions(path, labels), thresholds, top_k, resamples, seed)
 
 
 def prediction_rows(store: Any, pred: np.ndarray) -> list[dict[str, Any]]:
@@ -114,6 +133,7 @@ def per_target_rows(pred: np.ndarray, true: np.ndarray, target_index: np.ndarray
                     thresholds: Sequence[float], top_k: int) -> list[dict[str, Any]]:
     """The metric set of each target alone (the same pure functions as pooled)."""
     from graphqa.evaluation.metrics import compute_metrics
+    from graphqa.evaluation.uncertainty import hits_text
 
     rows = []
     for t, name in enumerate(target_names):
@@ -125,7 +145,7 @@ def per_target_rows(pred: np.ndarray, true: np.ndarray, target_index: np.ndarray
         rows.append({"target": name, "n_models": int(mask.sum()), "spearman": m["spearman"],
                      "ranking_loss": m["ranking_loss"], "best_true_dockq": float(true[mask].max()),
                      "top1_true_dockq": float(true[mask][np.argmax(pred[mask])]),
-                     **{k: v for k, v in m.items() if k.startswith("hits@")}})
+                     **{k: v for k, v in m.items() if k.startswith("hits@")}, "hits": hits_text(m, thresholds)})
     return rows
 
 
