@@ -57,8 +57,10 @@ def main(argv: list[str] | None = None) -> None:
                  f"skipped: {report['failed']} ({', '.join(sorted({f['kind'] for f in report['failures']})) or 'none'})")
     lines.append(f"* nodes per graph {report['nodes'][0]}-{report['nodes'][1]}, edges {report['edges'][0]}-{report['edges'][1]}")
     sps = report["seconds_per_structure"]
-    lines.append(f"* featurizing: {sps['mean']:.2f} s per structure on average (max {sps['max']:.2f} s, one process each), "
-                 f"{report['wall_seconds']:.1f} s wall with {report['workers']} workers")
+    cpu = report.get("cpu_seconds_per_structure")
+    lines.append(f"* featurizing (graph + DSSP + DockQ label): {sps['mean']:.2f} s wall per structure on average "
+                 f"(max {sps['max']:.2f} s)" + (f", {cpu['mean']:.2f} s CPU (max {cpu['max']:.2f} s)" if cpu else "")
+                 + f"; {report['wall_seconds']:.1f} s wall for all with {report['workers']} workers")
     classes: dict[str, dict[str, int]] = {}
     for split in ("train", "val", "test"):
         with open(root / "data" / "labels" / f"{split}.csv", newline="") as handle:
