@@ -133,7 +133,9 @@ def residue_min_sq_distances(chain1: list[Residue], chain2: list[Residue]) -> np
     """Minimum squared heavy-atom distance for every residue pair [len1, len2]."""
     a = np.concatenate([r.coords for r in chain1])
     b = np.concatenate([r.coords for r in chain2])
-    d = ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)
+    # |a|² + |b|² - 2 a·b: an [n_a, n_b] matrix instead of an [n_a, n_b, 3] one (large complexes)
+    d = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
+    np.maximum(d, 0.0, out=d)
     starts1 = np.cumsum([0] + [len(r.coords) for r in chain1[:-1]])
     starts2 = np.cumsum([0] + [len(r.coords) for r in chain2[:-1]])
     return np.minimum.reduceat(np.minimum.reduceat(d, starts1, axis=0), starts2, axis=1)
