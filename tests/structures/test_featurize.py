@@ -76,6 +76,8 @@ def test_mmcif_and_gzip_inputs_give_the_same_graph(tmp_path, shared_pair, shared
     from graphqa.structures.featurize import featurize_structure
 
     st = gemmi.read_structure(str(shared_pair[0]))
+    for chain, name in zip(st[0], ("AX", "BYZ"), strict=True):  # mmCIF chain IDs longer than PDB allows
+        chain.name = name
     st.setup_entities()
     cif = tmp_path / "model.cif"
     st.make_mmcif_document().write_file(str(cif))
@@ -86,6 +88,7 @@ def test_mmcif_and_gzip_inputs_give_the_same_graph(tmp_path, shared_pair, shared
     graph, _ = shared_graph
     for key in ("x", "edge_index", "edge_attr"):
         assert torch.allclose(other[key].double(), graph[key].double(), atol=1e-5), key
+    assert set(other["metadata"]["chains"]) == {"AX", "BYZ"}
 
 
 def test_chain_pairs_restrict_the_interface(mkdssp, shared_pair):
