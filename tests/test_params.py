@@ -54,6 +54,8 @@ PROMISES: dict[str, dict[str, object]] = {
     "predict_only": {"evaluate.checkpoint": "models/model.ckpt"},
     "diagnose": {"trainer.diagnostics": True},
     "hyper_sweep": {"logging.offline": True},
+    "finetune_released": {"model.arch": "topoqa", "model.init_from": "models/topoqa_released",
+                          "sweep.variants": ["topoqa"]},
 }
 
 
@@ -64,7 +66,7 @@ def _get(tree: dict, dotted: str) -> object:
 
 
 def test_every_profile_file_is_promised_and_documented() -> None:
-    assert len(PROFILES) == 24
+    assert len(PROFILES) == 25
     assert sorted(PROMISES) == PROFILES
     for profile in list_profiles(CONFIG_DIR):
         assert profile.purpose, f"{profile.path} lacks its one-line purpose comment"
@@ -170,7 +172,7 @@ def test_load_params_names_the_file(tmp_path: Path) -> None:
 
 def test_member_and_finetune_params_apply_overlays() -> None:
     params = load_params(ROOT / "params.yaml")
-    assert params.sweep.members == ["baseline-222", "low_lr-222", "large_batch-222"]
+    assert params.sweep.members == ["baseline-222", "low_lr-222", "large_batch-222", "topoqa-222"]
     low_lr = params.for_member("low_lr", 7)
     assert low_lr.optimizer.lr == 0.001 and low_lr.seed == 7 and low_lr.data == params.data
     phase2 = params.for_member("large_batch", 222).for_finetune("phase2", seed=555)

@@ -64,6 +64,20 @@ class DataParams:
 
 
 @dataclass(frozen=True)
+class TopoQAParams:
+    """Sizes only the ``topoqa`` network has (published values as defaults)."""
+
+    attention_dropout: float = 0.25
+    edge_summary_dim: int = 16
+    readout_hidden2: int = 64
+
+    def __post_init__(self) -> None:
+        _check(0.0 <= self.attention_dropout < 1.0, "model.topoqa.attention_dropout", "expected a value in [0, 1)")
+        for name in ("edge_summary_dim", "readout_hidden2"):
+            _check(getattr(self, name) >= 1, f"model.topoqa.{name}", "expected an integer >= 1")
+
+
+@dataclass(frozen=True)
 class ModelParams:
     arch: str = "gatv2_edge"  # a key of graphqa.models.registry.ARCHS
     hidden_dim: int = 32
@@ -77,6 +91,8 @@ class ModelParams:
     edge_update: bool = True
     readout_hidden: int = 64
     sigmoid: bool = True
+    topoqa: TopoQAParams = field(default_factory=TopoQAParams)
+    init_from: str | None = None  # start training from these weights (a .ckpt or an exported/imported model dir)
 
     def __post_init__(self) -> None:
         from graphqa.models.registry import ARCHS
@@ -85,6 +101,8 @@ class ModelParams:
         for name in ("hidden_dim", "edge_hidden_dim", "num_layers", "heads", "readout_hidden"):
             _check(getattr(self, name) >= 1, f"model.{name}", "expected an integer >= 1")
         _check(0.0 <= self.dropout < 1.0, "model.dropout", "expected a value in [0, 1)")
+        _check(self.init_from is None or self.init_from.strip() != "", "model.init_from",
+               "expected a checkpoint path or null")
 
 
 @dataclass(frozen=True)

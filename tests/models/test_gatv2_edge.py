@@ -12,14 +12,16 @@ from graphqa.data import GraphBatch
 from graphqa.models.gatv2_edge import GATv2EdgeNet
 
 
-def random_batch(sizes: list[int], node_dim: int = 7, edge_dim: int = 3, seed: int = 0) -> GraphBatch:
-    """A disjoint union of random graphs with ``sizes`` nodes each (edges stay inside their graph)."""
+def random_batch(sizes: list[int], node_dim: int = 7, edge_dim: int = 3, seed: int = 0,
+                 edge_counts: list[int] | None = None) -> GraphBatch:
+    """A disjoint union of random graphs with ``sizes`` nodes and ``edge_counts`` edges each (default 3 per
+    node); edges stay inside their graph."""
     g = torch.Generator().manual_seed(seed)
     xs, edges, attrs, owner = [], [], [], []
     offset = 0
     for i, n in enumerate(sizes):
         xs.append(torch.rand(n, node_dim, generator=g))
-        e = 3 * n
+        e = 3 * n if edge_counts is None else edge_counts[i]
         edges.append(torch.randint(0, n, (2, e), generator=g) + offset)
         attrs.append(torch.rand(e, edge_dim, generator=g))
         owner.append(torch.full((n,), i, dtype=torch.long))

@@ -10,6 +10,7 @@ import typer
 from graphqa.cli import data as data_cli
 from graphqa.cli import doctor as doctor_cli
 from graphqa.cli import graphs as graphs_cli
+from graphqa.cli import import_topoqa as import_topoqa_cli
 from graphqa.cli import params as params_cli
 from graphqa.cli import predict as predict_cli
 from graphqa.cli import profiles as profiles_cli
@@ -32,6 +33,7 @@ app.command("leaderboard")(runs_cli.leaderboard_cmd)
 app.command("summarise")(runs_cli.summarise_cmd)
 app.command("monitor")(runs_cli.monitor_cmd)
 app.command("doctor")(doctor_cli.doctor_cmd)
+app.command("import-topoqa")(import_topoqa_cli.import_topoqa_cmd)
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 # model.arch -> "module:Class". One line per network.
 ARCHS: dict[str, str] = {
     "gatv2_edge": "graphqa.models.gatv2_edge:GATv2EdgeNet",
+    "topoqa": "graphqa.models.topoqa:TopoQANet",
 }
 
 

@@ -19,6 +19,7 @@ from graphqa.runs.run_dir import RunDir
 
 # Key params shown next to each run: column -> dotted key in the resolved params.
 KEY_PARAMS = {
+    "arch": "model.arch",
     "lr": "optimizer.lr",
     "batch": "data.batch_size",
     "hidden": "model.hidden_dim",

@@ -17,7 +17,7 @@ import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 
 from graphqa.inference.checkpoint import EXTRAS_KEY, CheckpointError, load_checkpoint, network_weights
-from graphqa.io import atomic_path
+from graphqa.io import atomic_path, read_json
 
 log = logging.getLogger(__name__)
 
@@ -42,20 +42,51 @@ class SafeCheckpointIO(TorchCheckpointIO):
         return load_checkpoint(path, map_location=map_location or "cpu", require_extras=False)
 
 
+def init_checkpoint_file(path: str | os.PathLike[str]) -> Path:
+    """The checkpoint behind ``model.init_from``: a ``.ckpt`` itself, or a model dir's single checkpoint.
+
+    A model dir is the evaluate stage's export or ``graphqa import-topoqa``'s
+    output (``model.json`` naming its checkpoints); an ensemble is refused
+    (which member to start from is the user's choice).
+    """
+    from graphqa.inference.predictor import MODEL_FILE
+
+    path = Path(path)
+    if not path.is_dir():
+        return path
+    spec_path = path / MODEL_FILE
+    if not spec_path.is_file():
+        raise CheckpointError(f"{path}: model.init_from is a directory without {MODEL_FILE}; "
+                              "expected a .ckpt file or a model directory (graphqa import-topoqa, evaluate's export)")
+    names = read_json(spec_path).get("checkpoints")
+    if not isinstance(names, list) or len(names) != 1 or not isinstance(names[0], str):
+        raise CheckpointError(f"{spec_path}: model.init_from needs one checkpoint, this model has {names!r}; "
+                              "name one of its .ckpt files instead")
+    return path / names[0]
+
+
 def init_from_checkpoint(module: Any, path: str | os.PathLike[str], schema: Any) -> dict:
     """Load only the network weights of ``path`` into ``module`` (a GraphQAModule).
 
+    ``path`` is a ``.ckpt`` or a model directory (:func:`init_checkpoint_file`).
     The optimizer and scheduler are not touched: the caller's params build
     fresh ones, so a fine-tune learning rate really applies. The checkpoint's
-    schema must be compatible with ``schema`` (``SchemaMismatch`` names the
-    dims), and its network shape with the module's. Returns the checkpoint's
-    graphqa block.
+    ``model.arch`` must be the module's, its schema compatible with ``schema``
+    (``SchemaMismatch`` names the dims), and its network shape the module's.
+    Returns the checkpoint's graphqa block.
     """
     from graphqa.data import FeatureSchema
 
-    path = Path(path)
+    path = init_checkpoint_file(path)
     checkpoint = load_checkpoint(path)
     extras = checkpoint[EXTRAS_KEY]
+    from graphqa.config import ModelParams
+
+    saved_arch = (extras.get("params") or {}).get("model", {}).get("arch", ModelParams.arch)  # pre-registry: default
+    arch = module.run_params.model.arch
+    if saved_arch != arch:
+        raise CheckpointError(f"{path}: cannot initialise from this checkpoint: its network is model.arch="
+                              f"{saved_arch!r}, this run trains model.arch={arch!r}; set -S model.arch={saved_arch}")
     saved = FeatureSchema.from_dict(extras["schema"])
     try:
         saved.check_compatible(schema)

@@ -159,6 +159,7 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
 
     started = time.time()
     params, env_applied = apply_env_overrides(params)
+    init_from = init_from or params.model.init_from  # a stage's own starting point (fine-tune) wins
     run_dir = ensure_writable_dir(Path(run_dir))
     run = RunDir(run_dir)
     packed_dir, schema_path = Path(packed_dir), Path(schema_path)
