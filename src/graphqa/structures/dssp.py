@@ -11,7 +11,8 @@ of the heavy atoms, chains renamed to single characters and residues renumbered
 1..n per chain (so that mmCIF chain names longer than one character and insertion
 codes never reach DSSP); the output is mapped back through the same renaming. No TER
 records: mkdssp 4.2 drops a bare TER line and, with it, the first residue after it.
-At most 62 chains (A-Z, a-z, 0-9). ``mkdssp`` runs with an argument list (never a
+Modified residues are written under their parent's name (see
+:func:`dssp_residue_name`), with all their atoms. At most 62 chains (A-Z, a-z, 0-9). ``mkdssp`` runs with an argument list (never a
 shell) in a private temporary directory; a missing program or a failed run is a
 :class:`~graphqa.structures.errors.StructureError` naming the structure.
 """
@@ -61,6 +62,24 @@ def _atom_name(name: str, element: str) -> str:
     return " " + name.ljust(3)
 
 
+def dssp_residue_name(name: str) -> str:
+    """The name DSSP is given: standard names as they are; a modified residue as its parent (LLP -> LYS,
+    MSE -> MET), anything else as ALA. mkdssp 4 silently drops residues it has no compound entry
+    for (a chain break in its output), and only the backbone matters for its assignment."""
+    from graphqa.structures.residues import ONE_LETTER, STANDARD
+
+    if name.upper() in STANDARD:
+        return name.upper()
+    try:
+        import gemmi
+
+        info = gemmi.find_tabulated_residue(name)
+        code = info.one_letter_code.upper() if info is not None else ""
+    except ImportError:  # pragma: no cover
+        code = ""
+    return STANDARD[ONE_LETTER.index(code)] if code and code in ONE_LETTER else "ALA"
+
+
 def dssp_input(structure: Structure) -> tuple[str, dict[tuple[str, int], int]]:
     """The PDB text given to mkdssp, and (DSSP chain, DSSP number) -> residue index."""
     chains = structure.chains
@@ -83,7 +102,7 @@ def dssp_input(structure: Structure) -> tuple[str, dict[tuple[str, int], int]]:
         if number > 9999:
             raise StructureError(f"{structure.path}: chain {res.chain} has more than 9999 residues", kind="dssp")
         index[(ch, number)] = i
-        resname = res.name if len(res.name) <= 3 else "UNK"
+        resname = dssp_residue_name(res.name)
         for name, element, (x, y, z) in zip(res.atom_names, res.elements, res.coords, strict=True):
             serial = serial % 99999 + 1
             lines.append(
