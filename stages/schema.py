@@ -1,7 +1,8 @@
 """DVC stage ``schema``: discover the feature schema and the dataset coverage.
 
 Writes ``<out>/feature_metadata.json`` and ``<out>/dataset_coverage.json``;
-reads ``data.min_coverage`` from params.yaml.
+reads ``data.min_coverage`` and the graph size limits ``data.max_nodes``,
+``data.max_edges``, ``data.max_graph_bytes`` from params.yaml.
 
 Example: python stages/schema.py --graphs data/graphs --labels data/labels --out artifacts/schema
 """
@@ -24,11 +25,13 @@ def main(argv: list[str] | None = None) -> None:
     def body() -> None:
         from graphqa.config import load_params
         from graphqa.data.discover import write_schema_outputs
+        from graphqa.data.graph import GraphLimits
         from graphqa.data.progress import progress_bar
 
         params = load_params(args.params)
         with progress_bar("schema: reading graphs") as progress:
-            write_schema_outputs(args.graphs, args.labels, args.out, params.data.min_coverage, progress)
+            write_schema_outputs(args.graphs, args.labels, args.out, params.data.min_coverage, progress,
+                                 limits=GraphLimits.from_params(params.data))
 
     run_stage("schema", body)
 

@@ -97,3 +97,78 @@ def test_stage_with_unwritable_output_fails_cleanly(tmp_path: Path, packed_demo)
     assert result.returncode != 0
     assert str(blocker / "schema") in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# ----------------------------------------------------------------- strict JSON, hand-damaged JSON, full disks
+
+
+def test_write_json_writes_null_for_nan_and_infinities(tmp_path: Path) -> None:
+    target = write_json(tmp_path / "headline.json", {"spearman": float("nan"), "loss": [1.0, float("inf")],
+                                                      "nested": {"x": -float("inf")}, "ok": 0.5})
+    text = target.read_text()
+    assert "NaN" not in text and "Infinity" not in text
+
+    def refuse(token: str) -> None:
+        raise ValueError(f"strict parsers reject {token}")
+
+    assert json.loads(text, parse_constant=refuse) == {"spearman": None, "loss": [1.0, None], "nested": {"x": None},
+                                                       "ok": 0.5}
+
+
+@pytest.mark.parametrize(("content", "kind"), [("[]", "array"), ('"x"', "string"), ("null", "null"), ("1.5", "number")])
+def test_read_json_object_names_the_file_and_what_it_holds(tmp_path: Path, content: str, kind: str) -> None:
+    from graphqa.io import read_json_object
+
+    path = tmp_path / "summary.json"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=rf"summary\.json: holds a JSON {kind}, expected a JSON object"):
+        read_json_object(path)
+
+
+def test_read_json_of_absurd_nesting_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ValueError, match=r"deep\.json: JSON nested too deeply to read"):
+        read_json(path)
+
+
+def tiny_disk(tmp_path: Path) -> Path | None:
+    """A 64 KiB tmpfs at ``tmp_path/disk`` (root only), or None where it cannot be mounted."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0:
+        return None
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True)
+    return disk if mounted.returncode == 0 else None
+
+
+WRITE_BIG_JSON = textwrap.dedent("""
+    import resource, sys
+    from graphqa.io import write_json
+    if len(sys.argv) > 2:  # no tmpfs here: a 64 KiB file-size limit (EFBIG) stands in for the full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))
+    write_json(sys.argv[1], {"rows": ["x" * 100] * 2000})
+""")
+
+
+@pytest.mark.parametrize("fault", ["full tmpfs (ENOSPC)", "file-size limit (EFBIG)"])
+def test_a_full_disk_names_the_file_being_written_and_keeps_the_old_one(tmp_path: Path, fault: str) -> None:
+    disk = tiny_disk(tmp_path) if fault.startswith("full") else tmp_path / "plain"
+    if disk is None:
+        pytest.skip("mounting a tmpfs needs root")
+    try:
+        disk.mkdir(exist_ok=True)
+        target = disk / "summary.json"
+        write_json(target, {"version": 1})
+        args = [sys.executable, "-c", WRITE_BIG_JSON, str(target)] + (["rlimit"] if "EFBIG" in fault else [])
+        result = subprocess.run(args, capture_output=True, text=True, timeout=120)
+        assert result.returncode != 0
+        last = result.stderr.strip().splitlines()[-1]
+        reason = "no space left on device" if "ENOSPC" in fault else "file too large (the file-size limit was reached)"
+        assert last.endswith(f"{target}: {reason} while writing it; the partial file was removed. "
+                             "Free space (or raise the limit) and rerun"), result.stderr[-1000:]
+        assert read_json(target) == {"version": 1}
+        assert sorted(p.name for p in disk.iterdir()) == ["summary.json"]
+    finally:
+        if fault.startswith("full"):
+            subprocess.run(["umount", str(disk)], check=False)

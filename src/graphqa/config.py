@@ -26,6 +26,9 @@ PARAMS_FILE = Path("params.yaml")
 
 Precision = Literal["auto", "32-true", "16-mixed", "bf16-mixed", "64-true", "32", "16", "bf16"]
 
+SEED_MAX = 2**32 - 1  # numpy and Lightning accept seeds in [0, 2**32 - 1]
+FLOAT32_MAX = 3.4028234663852886e38  # training computes in float32 (or less): larger values become inf
+YAML_MAX_VALUES = 100_000  # a params file is a few hundred values; anchors/aliases must not expand past this
 
 class ParamsError(ValueError):
     """A parameter is missing, unknown, of the wrong type or out of range."""
@@ -54,6 +57,11 @@ class DataParams:
     pin_memory: bool = False
     prefetch_factor: int = 2
     persistent_workers: bool = False
+    # Largest graph accepted (graphqa.data.graph.GraphLimits has the same defaults); real interface graphs have
+    # 10-200 nodes and 40-1,300 edges
+    max_nodes: int = 5_000
+    max_edges: int = 100_000
+    max_graph_bytes: int = 256 * 2**20
 
     def __post_init__(self) -> None:
         _check(0.0 <= self.min_coverage <= 1.0, "data.min_coverage", "expected a value in [0, 1]")
@@ -104,6 +112,8 @@ class ModelParams:
         _check(self.init_from is None or self.init_from.strip() != "", "model.init_from",
                "expected a checkpoint path or null")
 
+        for name in ("max_nodes", "max_edges", "max_graph_bytes"):
+            _check(getattr(self, name) >= 1, f"data.{name}", "expected an integer >= 1")
 
 @dataclass(frozen=True)
 class PriorWeights:

@@ -2,11 +2,14 @@
 
 ``graphqa doctor`` prints it; the answers come from the same functions the
 trainer uses (precision resolution, environment overrides), so what doctor
-says is what a run would do.
+says is what a run would do. It also looks for a DVC repository state that
+breaks every ``dvc`` command (see docs/ARCHITECTURE.md): an empty or damaged
+``.dvc/tmp/rwlock``, left by a dvc process killed while it rewrote that file.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import platform
@@ -56,6 +59,7 @@ class DoctorReport:
     num_workers: int = 0
     pin_memory: bool = False
     env_overrides: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # things that will make commands fail, with the fix
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -96,6 +100,36 @@ def cuda_devices() -> list[DeviceInfo]:
         devices.append(DeviceInfo(index, props.name, f"{major}.{minor}", round(props.total_memory / 2**30, 1),
                                   bf16, tf32=major >= 8))  # TF32 tensor cores: Ampere (8.0) and later
     return devices
+
+
+def dvc_lock_problems(start: Path | None = None) -> list[str]:
+    """Problems with the DVC repository lock of the project containing ``start`` (default: cwd).
+
+    DVC rewrites ``.dvc/tmp/rwlock`` in place (truncate, then write). A dvc process killed in between (for
+    example at the end of the ``select`` stage) leaves it empty, and from then on every ``dvc status`` /
+    ``repro`` / ``exp run`` fails with ``Unable to read RWLock-file '.dvc/tmp/rwlock'. JSON structure is
+    corrupted``, until the file is deleted.
+    """
+    start = (start or Path.cwd()).resolve()
+    repo = next((folder for folder in (start, *start.parents) if (folder / ".dvc").is_dir()), None)
+    if repo is None:
+        return []
+    rwlock = repo / ".dvc" / "tmp" / "rwlock"
+    if not rwlock.is_file():
+        return []
+    try:
+        text = rwlock.read_text(encoding="utf-8")
+        content = json.loads(text)
+        damaged = "empty" if not text.strip() else (None if isinstance(content, dict) else "not a JSON object")
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        damaged = "empty" if rwlock.stat().st_size == 0 else "not valid JSON"
+    if damaged is None:
+        return []
+    return [
+        f"{rwlock}: DVC's repository lock is {damaged} (a dvc process was killed while writing it), so every dvc "
+        f"command fails with \"Unable to read RWLock-file\". To recover: check no dvc command is still running "
+        f"(ps -ef | grep dvc), then delete the file: rm {rwlock} (dvc recreates it)"
+    ]
 
 
 def load_doctor_params(path: Path | None) -> tuple[Any, str]:
@@ -150,4 +184,5 @@ def diagnose(params_path: Path | None = None, environ: Mapping[str, str] | None 
         num_workers=params.data.num_workers,
         pin_memory=params.data.pin_memory,
         env_overrides=applied,
+        problems=dvc_lock_problems(),
     )

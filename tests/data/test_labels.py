@@ -72,11 +72,11 @@ def test_model_labelled_in_two_splits_is_an_error(tmp_path: Path) -> None:
 
 def test_join_rules_target_column_folder_and_prefix(tmp_path: Path) -> None:
     graphs = tmp_path / "graphs"
-    write_graph(graphs / "T1" / "model_1.pt")  # same model name in two target folders
-    write_graph(graphs / "T2" / "model_1.pt")
-    write_graph(graphs / "T3" / "T3_dec.pt")  # target from the folder
-    write_graph(graphs / "X9_flat.pt")  # flat: target from the name prefix
-    write_graph(graphs / "T4" / "orphan.pt")
+    write_graph(graphs / "T1" / "model_1.pt", seed=1)  # same model name in two target folders
+    write_graph(graphs / "T2" / "model_1.pt", seed=2)  # (other graphs: identical ones in two splits are leakage)
+    write_graph(graphs / "T3" / "T3_dec.pt", seed=3)  # target from the folder
+    write_graph(graphs / "X9_flat.pt", seed=4)  # flat: target from the name prefix
+    write_graph(graphs / "T4" / "orphan.pt", seed=5)
     labels = write_labels(tmp_path / "labels", {
         "train": ["model_1,0.1,T1", "T3_dec,0.2,"],
         "val": ["model_1,0.3,T2", "X9_flat,0.4,"],
@@ -101,8 +101,8 @@ def test_ambiguous_model_without_target_column_is_an_error(tmp_path: Path) -> No
 
 
 def test_target_in_two_splits_is_a_warning(tmp_path: Path) -> None:
-    for name in ("A_1", "A_2", "B_1"):
-        write_graph(tmp_path / "graphs" / name.split("_")[0] / f"{name}.pt")
+    for seed, name in enumerate(("A_1", "A_2", "B_1")):
+        write_graph(tmp_path / "graphs" / name.split("_")[0] / f"{name}.pt", seed=seed)
     write_labels(tmp_path / "labels", {"train": ["A_1,0.5"], "val": ["A_2,0.5"], "test": ["B_1,0.1"]})
     _, _, warnings = join_labels(read_label_splits(tmp_path / "labels"), find_graphs(tmp_path / "graphs"))
     assert len(warnings) == 1 and "A in train, val" in warnings[0]

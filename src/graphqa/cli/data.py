@@ -10,10 +10,11 @@ import typer
 app = typer.Typer(help="Demo dataset and dataset checks.", no_args_is_help=True)
 
 
-def _default_min_coverage() -> float:
-    from graphqa.config import PARAMS_FILE, load_params
+def _data_params():  # noqa: ANN202 - graphqa.config.DataParams, imported lazily
+    """``data:`` of ./params.yaml (validated), else the defaults."""
+    from graphqa.config import PARAMS_FILE, DataParams, load_params
 
-    return load_params(PARAMS_FILE).data.min_coverage if PARAMS_FILE.is_file() else 0.95
+    return load_params(PARAMS_FILE).data if PARAMS_FILE.is_file() else DataParams()
 
 
 @app.command("demo")
@@ -56,6 +57,8 @@ def check_cmd(
 
     Example: graphqa data check data
     """
+    Graph size limits are data.max_nodes / max_edges / max_graph_bytes of ./params.yaml (else the defaults).
+
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -65,9 +68,12 @@ def check_cmd(
 
     graphs = graphs or directory / "graphs"
     labels = labels or directory / "labels"
-    threshold = _default_min_coverage() if min_coverage is None else min_coverage
+    from graphqa.data.graph import GraphLimits
+
+    data_params = _data_params()
+    threshold = data_params.min_coverage if min_coverage is None else min_coverage
     with progress_bar("check: reading graphs") as progress:
-        report = check_dataset(graphs, labels, threshold, progress)
+        report = check_dataset(graphs, labels, threshold, progress, limits=GraphLimits.from_params(data_params))
 
     console = Console()
     dims = "; ".join(f"{k} ({v} graphs)" for k, v in report.dims.items()) or "none"

@@ -15,11 +15,13 @@ def doctor_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of tables.")] = False,
 ) -> None:
     """Python/torch/Lightning/PyG/DVC versions, devices, bf16/TF32 support, and the precision
-    and worker count a run would use here (params + GRAPHQA_* environment overrides).
+    and worker count a run would use here (params + GRAPHQA_* environment overrides). Also checks the
+    DVC repository lock (.dvc/tmp/rwlock) and exits 1, saying how to recover, when it is damaged.
 
     Example: GRAPHQA_NUM_WORKERS=4 graphqa doctor
     """
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from graphqa.doctor import diagnose
@@ -27,6 +29,8 @@ def doctor_cmd(
     report = diagnose(params)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
+        if report.problems:
+            raise typer.Exit(code=1)
         return
     console = Console()
     yes_no = lambda flag: "[green]yes[/green]" if flag else "no"  # noqa: E731
@@ -66,3 +70,7 @@ def doctor_cmd(
     overrides = ", ".join(f"{k}={v}" for k, v in report.env_overrides.items()) or "none"
     run.add_row("GRAPHQA_* overrides", overrides)
     console.print(run)
+    for problem in report.problems:
+        console.print(f"[red]problem:[/red] {escape(problem)}", soft_wrap=True)
+    if report.problems:
+        raise typer.Exit(code=1)

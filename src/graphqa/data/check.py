@@ -16,11 +16,12 @@ from typing import Any
 from graphqa.data.coverage import coverage_problem, coverage_report
 from graphqa.data.dataset import LabelledDataset, join_labels
 from graphqa.data.errors import DataError
+from graphqa.data.graph import GraphLimits
 from graphqa.data.labels import SPLITS, read_label_splits
 from graphqa.data.layout import GRAPH_METADATA, find_graphs
 from graphqa.data.progress import ProgressHook
 from graphqa.data.schema import read_graph_metadata
-from graphqa.data.survey import dims_problem, survey_graphs
+from graphqa.data.survey import dims_problem, size_outliers, survey_graphs
 
 
 @dataclass
@@ -66,6 +67,7 @@ def check_dataset(
     min_coverage: float,
     progress: ProgressHook | None = None,
     splits: tuple[str, ...] = SPLITS,
+    limits: GraphLimits | None = None,
 ) -> DatasetReport:
     """Load every graph and label file under the two directories and report what is wrong."""
     report = DatasetReport(Path(graphs_dir), Path(labels_dir))
@@ -80,12 +82,13 @@ def check_dataset(
     except DataError as exc:
         report.errors.append(str(exc))
 
-    survey = survey_graphs(files, progress)
+    survey = survey_graphs(files, progress, limits)
     report.problems = dict(Counter(s.error_kind or "invalid" for s in survey.errors))
     report.errors.extend(s.error for s in survey.errors if s.error)
     report.empty_graphs = [f"{s.file.path} ({s.empty_reason})" for s in survey.empty]
     if report.empty_graphs:
         report.warnings.append(f"{len(report.empty_graphs)} empty graph(s) will be skipped by schema/pack")
+    report.warnings.extend(size_outliers(survey))
     report.dims = {f"node {n} / edge {e}": c for (n, e), c in survey.dims().most_common()}
     problem = dims_problem(survey)
     if problem:

@@ -2,13 +2,19 @@
 
 Join rule (docs/ARCHITECTURE.md, "Data contract"): a label row names a MODEL; its target is the
 ``target`` column, else the graph's parent folder, else the model name before
-its first ``_``. A model labelled in two splits is an error (leakage); a
-target present in two splits is a warning.
+its first ``_``. A model labelled in two splits is an error (leakage), and so
+is one graph used by models of two splits: the same file (compared by resolved
+path, so a flat layout with a ``target`` column or a symlink cannot hide it) or
+byte-identical graphs under different names (compared by content, see
+:func:`graph_fingerprint`). A target present in two splits is a warning.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import zipfile
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +23,9 @@ from graphqa.data.labels import SPLITS, LabelTable, read_label_splits
 from graphqa.data.layout import GraphFile, GraphIndex, find_graphs, target_from_model_name
 
 log = logging.getLogger(__name__)
+MAX_LEAKS_LISTED = 5
+# torch.save's per-file id: not part of a graph's content
+_SERIALIZATION_ID = ".data/serialization_id"
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,7 @@ def join_labels(tables: dict[str, LabelTable], files: list[GraphFile]) -> tuple[
     for split, models in splits.items():
         for m in models:
             owners.setdefault(m.target, set()).add(split)
+    raise_for_shared_graphs(splits)
     shared = sorted(t for t, s in owners.items() if len(s) > 1)
     if shared:
         warnings.append(
@@ -90,6 +100,63 @@ def join_labels(tables: dict[str, LabelTable], files: list[GraphFile]) -> tuple[
             f"{', '.join(sorted(owners[shared[0]]))}); splits by target avoid leakage"
         )
     return splits, unlabeled, warnings
+
+
+def graph_fingerprint(path: Path) -> str:
+    """What a graph file holds, independent of its name.
+
+    A ``torch.save`` zip: each member's name below the archive folder (which is the file's own name), CRC-32 and
+    size, read from the zip directory without decompressing anything. Any other file: SHA-256 of its bytes.
+    """
+    digest = hashlib.sha256()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in sorted(archive.infolist(), key=lambda i: i.filename.split("/", 1)[-1]):
+                member = info.filename.split("/", 1)[-1]
+                if member != _SERIALIZATION_ID:
+                    digest.update(f"{member}\0{info.CRC}\0{info.file_size}\n".encode())
+        return "zip:" + digest.hexdigest()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        pass
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return "raw:" + digest.hexdigest()
+
+
+def raise_for_shared_graphs(splits: dict[str, list[LabelledModel]]) -> None:
+    """Refuse a graph used by models of two splits: the same file, or one with the same content.
+
+    The check behind ``data check``, the schema stage and the pack stage. A ``torch.save`` file's content is
+    compared through its zip directory (:func:`graph_fingerprint`): one small read per file, nothing inflated.
+    """
+    users: dict[Path, list[LabelledModel]] = defaultdict(list)
+    for models in splits.values():
+        for m in models:
+            if m.graph is not None:
+                users[m.graph.path.resolve()].append(m)
+    groups: list[tuple[str, list[LabelledModel]]] = [
+        (f"use the same graph file {path}", ms) for path, ms in users.items() if len({m.split for m in ms}) > 1
+    ]
+    by_content: dict[str, list[Path]] = defaultdict(list)
+    for path in users:
+        by_content[graph_fingerprint(path)].append(path)
+    for paths in by_content.values():
+        models = [m for p in paths for m in users[p]]
+        if len(paths) > 1 and len({m.split for m in models}) > 1:
+            groups.append((f"have byte-identical graphs ({', '.join(str(p) for p in paths)})", models))
+    if not groups:
+        return
+    lines = []
+    for how, models in groups[:MAX_LEAKS_LISTED]:
+        named = " and ".join(f"{m.split} {m.key} ({m.where})" for m in models)
+        lines.append(f"{named} {how}")
+    more = f"\n  … and {len(groups) - MAX_LEAKS_LISTED} more" if len(groups) > MAX_LEAKS_LISTED else ""
+    raise DataError(
+        f"{len(groups)} graph(s) shared between splits (test data would leak into training):\n  "
+        + "\n  ".join(lines) + more + "\nexpected each graph in one split only; remove the rows or the copies",
+        kind="leakage",
+    )
 
 
 def load_labelled_dataset(

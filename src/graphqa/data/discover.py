@@ -16,6 +16,7 @@ from typing import Any
 
 from graphqa.data.coverage import check_coverage, coverage_report
 from graphqa.data.dataset import LabelledDataset, load_labelled_dataset
+from graphqa.data.graph import GraphLimits
 from graphqa.data.layout import GRAPH_METADATA
 from graphqa.data.progress import ProgressHook
 from graphqa.data.schema import (
@@ -27,7 +28,7 @@ from graphqa.data.schema import (
     metadata_from_graph,
     read_graph_metadata,
 )
-from graphqa.data.survey import GraphSurvey, raise_for_problems, survey_graphs
+from graphqa.data.survey import GraphSurvey, raise_for_problems, size_outliers, survey_graphs
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +44,24 @@ class Discovery:
 
 
 def discover(
-    graphs_dir: str | Path, labels_dir: str | Path, min_coverage: float, progress: ProgressHook | None = None
+    graphs_dir: str | Path,
+    labels_dir: str | Path,
+    min_coverage: float,
+    progress: ProgressHook | None = None,
+    limits: GraphLimits | None = None,
 ) -> Discovery:
-    """Load every graph, check it, join the labels and build schema + coverage (writes nothing)."""
+    """Load every graph, check it, join the labels and build schema + coverage (writes nothing).
+
+    ``limits`` (default: :class:`GraphLimits`'s) are recorded in the schema's ``sources`` so the pack stage
+    applies the same ones.
+    """
     graphs_dir, labels_dir = Path(graphs_dir), Path(labels_dir)
+    limits = limits or GraphLimits()
     dataset = load_labelled_dataset(graphs_dir, labels_dir)
-    survey = survey_graphs(dataset.files, progress)
+    survey = survey_graphs(dataset.files, progress, limits)
     node_dim, edge_dim = raise_for_problems(survey, graphs_dir)
+    for warning in size_outliers(survey):
+        log.warning(warning)
 
     coverage = coverage_report(dataset, survey.by_path(), min_coverage)
     check_coverage(coverage)
@@ -73,6 +85,7 @@ def discover(
         "usable_graphs": len(sizes),
         "nodes_per_graph": [min(n for n, _ in sizes), max(n for n, _ in sizes)],
         "edges_per_graph": [min(e for _, e in sizes), max(e for _, e in sizes)],
+        "limits": limits.to_dict(),
     }
     sample_counts = {split: entry["graphs_found"] for split, entry in coverage["splits"].items()}
     schema = build_schema(node_dim, edge_dim, hints, sources=sources, sample_counts=sample_counts, notes=notes)
@@ -87,11 +100,12 @@ def write_schema_outputs(
     out_dir: str | Path,
     min_coverage: float,
     progress: ProgressHook | None = None,
+    limits: GraphLimits | None = None,
 ) -> Discovery:
     """The ``schema`` stage: discover, then write ``feature_metadata.json`` and ``dataset_coverage.json``."""
     from graphqa.io import write_json
 
-    result = discover(graphs_dir, labels_dir, min_coverage, progress)
+    result = discover(graphs_dir, labels_dir, min_coverage, progress, limits)
     out_dir = Path(out_dir)
     write_json(out_dir / DATASET_COVERAGE, result.coverage)
     result.schema.save(out_dir / FEATURE_METADATA)

@@ -15,6 +15,15 @@ the pickled state, so loading a graph does not pay PyG's multi-second import.
 Either way, only the ``x`` / ``edge_index`` / ``edge_attr`` / ``metadata``
 entries are kept.
 
+Before anything is unpickled, the file's size (for a ``torch.save`` zip, the
+sum of its members' uncompressed sizes, read from the zip directory) is
+checked against ``data.max_graph_bytes``, so a zip bomb is never inflated; a
+raw pickle (not a ``torch.save`` file) is refused unread. Before any tensor is
+converted, sparse tensors and expanded ones (stride 0: a few bytes on disk
+standing for gigabytes) are refused and the node and edge counts are checked
+against ``data.max_nodes`` / ``data.max_edges`` (:class:`GraphLimits`). See
+docs/ARCHITECTURE.md, "Data contract".
+
 Checks (each failure is a :class:`DataError` naming the file): the three
 tensors are present with the right ranks and matching edge counts; features
 are finite; ``edge_index`` points at existing nodes. A graph with 0 nodes or
@@ -40,6 +49,64 @@ import torch
 from graphqa.data.errors import DataError
 
 EXPECTED = "expected x [N, F_node], edge_index [2, E] and edge_attr [E, F_edge]"
+FLOAT32_MAX = float(torch.finfo(torch.float32).max)
+# The legacy (pre-zip) torch.save format starts with this pickled magic number; any other pickle is a raw pickle.
+_LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\nl\xfc\x9cF\xf9 j\xa8P\x19."
+
+
+@dataclass(frozen=True)
+class GraphLimits:
+    """Largest graph accepted: far above real interface graphs (10-200 nodes, 40-1,300 edges, ~200 KB).
+
+    The ``data.max_nodes`` / ``data.max_edges`` / ``data.max_graph_bytes`` params (defaults equal).
+    """
+
+    max_nodes: int = 5_000
+    max_edges: int = 100_000
+    max_graph_bytes: int = 256 * 2**20
+
+    @classmethod
+    def from_params(cls, data: Any) -> GraphLimits:
+        """The limits of a ``DataParams`` (or any object with the three attributes)."""
+        return cls(int(data.max_nodes), int(data.max_edges), int(data.max_graph_bytes))
+
+    def to_dict(self) -> dict[str, int]:
+        return {"max_nodes": self.max_nodes, "max_edges": self.max_edges, "max_graph_bytes": self.max_graph_bytes}
+
+
+def _too_big(path: Path, what: str, size: int, param: str, limit: int) -> DataError:
+    return DataError(
+        f"{path}: {what} {size:,}, over the limit data.{param} = {limit:,}; expected an interface graph "
+        f"(10-200 nodes, 40-1,300 edges). Raise data.{param} if your graphs really are this large",
+        kind="size",
+    )
+
+
+def _check_file_size(path: Path, limits: GraphLimits) -> None:
+    """Refuse a file whose content (uncompressed, for a zip) exceeds ``max_graph_bytes``; refuse raw pickles."""
+    on_disk = path.stat().st_size
+    if zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                inflated = sum(info.file_size for info in archive.infolist())
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise DataError(f"{path}: not a readable PyTorch graph file (corrupt or truncated?): {exc}",
+                            kind="unreadable") from None
+        if inflated > limits.max_graph_bytes:
+            raise _too_big(path, f"holds {on_disk:,} bytes that unpack to", inflated, "max_graph_bytes",
+                           limits.max_graph_bytes)
+        return
+    if on_disk > limits.max_graph_bytes:
+        raise _too_big(path, "has a size in bytes of", on_disk, "max_graph_bytes", limits.max_graph_bytes)
+    with path.open("rb") as handle:
+        head = handle.read(len(_LEGACY_TORCH_MAGIC))
+    if head[:1] == b"\x80" and head != _LEGACY_TORCH_MAGIC:
+        raise DataError(
+            f"{path}: refused to load: a raw pickle, not a torch.save file; raw pickles are never unpickled "
+            "(they can run code). Expected a torch_geometric Data or a dict of tensors saved with torch.save. "
+            "Nothing in the file was executed.",
+            kind="refused",
+        )
 
 # The globals a pickled PyG ``Data`` refers to (PyG >= 2.0). Nothing else is allowed.
 _PYG_DATA = "torch_geometric.data.data.Data"
@@ -119,9 +186,10 @@ class GraphRecord:
         return None
 
 
-def _read(path: Path) -> Any:
+def _read(path: Path, limits: GraphLimits) -> Any:
     if not path.is_file():
         raise DataError(f"{path}: graph file not found", kind="unreadable")
+    _check_file_size(path, limits)
     try:
         with torch.serialization.safe_globals(_allowed_globals()), warnings.catch_warnings():
             # A raw (non-torch) pickle triggers a protocol warning before it is refused anyway.
@@ -181,8 +249,34 @@ def _tensor(mapping: Mapping[str, Any], key: str, path: Path) -> torch.Tensor:
     if not isinstance(value, torch.Tensor):
         raise DataError(f"{path}: '{key}' is a {type(value).__name__}, expected a tensor", kind="structure")
     if value.layout != torch.strided:
-        value = value.to_dense()
+        raise DataError(
+            f"{path}: '{key}' is a {str(value.layout).removeprefix('torch.')} tensor of shape {list(value.shape)}; "
+            "refused (densifying it could take any amount of memory); expected a dense tensor",
+            kind="refused",
+        )
+    stored = value.untyped_storage().nbytes() - value.storage_offset() * value.element_size()
+    if value.numel() * value.element_size() > stored:
+        raise DataError(
+            f"{path}: '{key}' is an expanded view (shape {list(value.shape)}, strides {list(value.stride())}) of "
+            f"{max(stored, 0):,} stored bytes; refused (copying it would take {value.numel() * value.element_size():,} "
+            "bytes); expected a tensor holding its own values (save it with .contiguous())",
+            kind="refused",
+        )
     return value
+
+
+def _check_float32_range(tensor: torch.Tensor, key: str, path: Path) -> None:
+    """Refuse finite values that float32 cannot hold (they would become inf), naming the first."""
+    if tensor.dtype not in (torch.float64, torch.int64, torch.int32) or not tensor.numel():
+        return
+    big = torch.isfinite(tensor) & (tensor.abs() > FLOAT32_MAX)  # inf and NaN: reported as non-finite
+    if bool(big.any()):
+        row, col = (int(v) for v in big.nonzero()[0])
+        raise DataError(
+            f"{path}: '{key}' has {int(big.sum())} value(s) too large for float32 (e.g. {float(tensor[row, col]):.3g} "
+            f"at row {row}, column {col}); expected features within ±{FLOAT32_MAX:.3g}",
+            kind="nonfinite",
+        )
 
 
 def _check_finite(tensor: torch.Tensor, key: str, path: Path) -> None:
@@ -202,11 +296,16 @@ def _check_finite(tensor: torch.Tensor, key: str, path: Path) -> None:
         )
 
 
-def validate_graph(mapping: Mapping[str, Any], path: Path) -> GraphRecord:
+def validate_graph(mapping: Mapping[str, Any], path: Path, limits: GraphLimits | None = None) -> GraphRecord:
     """Check a graph mapping (x / edge_index / edge_attr [/ metadata]) and return a :class:`GraphRecord`."""
+    limits = limits or GraphLimits()
     x = _tensor(mapping, "x", path)
     edge_index = _tensor(mapping, "edge_index", path)
     edge_attr = _tensor(mapping, "edge_attr", path)
+    if x.dim() >= 1 and x.shape[0] > limits.max_nodes:
+        raise _too_big(path, "has a node count of", int(x.shape[0]), "max_nodes", limits.max_nodes)
+    if edge_index.dim() == 2 and edge_index.shape[-1] > limits.max_edges:
+        raise _too_big(path, "has an edge count of", int(edge_index.shape[-1]), "max_edges", limits.max_edges)
 
     if x.dim() != 2:
         raise DataError(f"{path}: 'x' has shape {list(x.shape)}; expected [N, F_node] (2-D)", kind="structure")
@@ -229,6 +328,8 @@ def validate_graph(mapping: Mapping[str, Any], path: Path) -> GraphRecord:
     if edge_index.is_floating_point() or edge_index.is_complex() or edge_index.dtype == torch.bool:
         raise DataError(f"{path}: 'edge_index' has dtype {edge_index.dtype}; expected integer node indices", kind="structure")
 
+    _check_float32_range(x, "x", path)
+    _check_float32_range(edge_attr, "edge_attr", path)
     x = x.to(torch.float32).contiguous()
     edge_attr = edge_attr.to(torch.float32).contiguous()
     edge_index = edge_index.to(torch.int64).contiguous()
@@ -250,10 +351,11 @@ def validate_graph(mapping: Mapping[str, Any], path: Path) -> GraphRecord:
     return GraphRecord(x=x, edge_index=edge_index, edge_attr=edge_attr, metadata=metadata, path=path)
 
 
-def load_graph(path: str | Path) -> GraphRecord:
+def load_graph(path: str | Path, limits: GraphLimits | None = None) -> GraphRecord:
     """Load and validate one graph file; raise :class:`DataError` naming the file on bad input.
 
     Example: ``record = load_graph("data/graphs/1ABC/1ABC_decoy001.pt"); record.x.shape``
     """
     path = Path(path)
-    return validate_graph(_as_mapping(_read(path), path), path)
+    limits = limits or GraphLimits()
+    return validate_graph(_as_mapping(_read(path, limits), path), path, limits)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,10 @@ class LabelTable:
 
 def _column(header: list[str], name: str, path: Path, required: bool) -> int | None:
     lowered = [h.strip().lower() for h in header]
+    if lowered.count(name.lower()) > 1:
+        columns = [i + 1 for i, h in enumerate(lowered) if h == name.lower()]
+        raise _bad(f"{path}: the '{name}' column appears {len(columns)} times (columns {', '.join(map(str, columns))}); "
+                   "expected each column once")
     if name.lower() in lowered:
         return lowered.index(name.lower())
     if required:
@@ -88,7 +93,8 @@ def read_labels(path: str | Path, split: str | None = None) -> LabelTable:
         line = offset + 2
 
         def cell(i: int | None, row: list[str] = row) -> str:
-            return row[i].strip() if i is not None and i < len(row) else ""
+            # NFC: a name typed on one system matches the same name saved as a file on another (macOS writes NFD)
+            return unicodedata.normalize("NFC", row[i].strip()) if i is not None and i < len(row) else ""
 
         model, text = cell(i_model), cell(i_dockq)
         target = cell(i_target) or None

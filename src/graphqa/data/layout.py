@@ -4,14 +4,25 @@ Layouts: ``graphs/<TARGET>/<MODEL>.pt`` (nested, as the builders write it) or
 ``graphs/<MODEL>.pt`` (flat). The target of a model is, in order: the labels'
 ``target`` column, the graph's parent folder, the model name before its first
 ``_``.
+
+Discovery follows symlinked folders (``graphs/15JB -> /elsewhere/15JB``), each
+real folder once, so a link back up the tree cannot loop. Model and folder
+names are Unicode-normalised (NFC), as label names are, so a name saved on
+macOS (NFD) matches the same name typed elsewhere.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from graphqa.data.errors import DataError
+
+log = logging.getLogger(__name__)
 
 GRAPH_SUFFIX = ".pt"
 GRAPH_METADATA = "graph_metadata.json"
@@ -50,15 +61,35 @@ def find_graphs(graphs_dir: str | Path) -> list[GraphFile]:
     if not root.is_dir():
         raise DataError(f"{root}: graph directory not found; expected <TARGET>/<MODEL>.pt or <MODEL>.pt files")
     files = []
-    for path in root.rglob(f"*{GRAPH_SUFFIX}"):
-        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
-            continue
-        rel_parent = path.parent.relative_to(root).as_posix()
-        files.append(GraphFile(path=path, model=path.stem, folder=None if rel_parent == "." else rel_parent))
+    for path in _walk_graph_files(root):
+        rel_parent = nfc(path.parent.relative_to(root).as_posix())
+        files.append(GraphFile(path=path, model=nfc(path.stem), folder=None if rel_parent == "." else rel_parent))
     if not files:
         raise DataError(f"{root}: no {GRAPH_SUFFIX} graph files found; expected <TARGET>/<MODEL>.pt or <MODEL>.pt")
     files.sort(key=lambda f: f.key)
     return files
+
+
+def nfc(name: str) -> str:
+    """``name`` in Unicode normal form C (labels and file names are compared in it)."""
+    return unicodedata.normalize("NFC", name)
+
+
+def _walk_graph_files(root: Path) -> Iterator[Path]:
+    """``.pt`` files under ``root`` (hidden names skipped), following symlinked folders, each real folder once."""
+    seen: set[tuple[int, int]] = set()
+    for folder, subfolders, names in os.walk(root, followlinks=True):
+        stat = os.stat(folder)
+        if (stat.st_dev, stat.st_ino) in seen:  # a symlink back to a folder already walked
+            log.warning("%s: links to a folder already read (%s); not read again", folder, Path(folder).resolve())
+            subfolders[:] = []
+            continue
+        seen.add((stat.st_dev, stat.st_ino))
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        for name in sorted(names):
+            path = Path(folder) / name
+            if name.endswith(GRAPH_SUFFIX) and not name.startswith(".") and path.is_file():
+                yield path
 
 
 class GraphIndex:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from graphqa.data.dataset import load_labelled_dataset
 from graphqa.data.errors import DataError
+from graphqa.data.graph import GraphLimits
 from graphqa.data.labels import SPLITS
 from graphqa.data.progress import ProgressHook
 from graphqa.data.schema import FEATURE_METADATA, FeatureSchema
@@ -56,6 +57,9 @@ def pack_dataset(
             raise DataError(f"{schema_path}: sources.labels missing; pass the labels directory explicitly")
         labels_dir = Path(next(iter(labels.values()))).parent
     dataset = load_labelled_dataset(graphs_dir, labels_dir, splits)
+    recorded = schema.sources.get("limits")  # the limits the schema stage applied
+    limits = GraphLimits(**{k: int(v) for k, v in recorded.items() if k in GraphLimits().to_dict()}) \
+        if isinstance(recorded, dict) else GraphLimits()
 
     plans = {
         split: [PackItem(m.graph.path, m.model, m.target, m.dockq) for m in sorted(models, key=lambda m: m.key) if m.graph]
@@ -77,7 +81,7 @@ def pack_dataset(
 
             store, lost = PackedGraphStore.pack(
                 items, staging / split, split=split, node_dim=schema.node_dim, edge_dim=schema.edge_dim,
-                schema_digest=schema.digest(), progress=hook,
+                schema_digest=schema.digest(), progress=hook, limits=limits,
             )
             done += len(items)
             counts[split], skipped[split] = len(store), lost

@@ -164,6 +164,8 @@ class FeatureSchema:
             raise DataError(f"{path}: feature schema not found; run the schema stage (dvc repro schema)") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise DataError(f"{path}: not valid JSON ({exc})") from None
+        except RecursionError:
+            raise DataError(f"{path}: JSON nested too deeply to read; expected feature_metadata.json") from None
         return cls.from_dict(data, where=str(path))
 
     def save(self, path: str | Path) -> Path:
@@ -256,6 +258,9 @@ def read_graph_metadata(path: str | Path) -> BuilderMetadata | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: not valid JSON ({exc}); expected the QTopoQA graph_metadata.json layout") from None
+    except RecursionError:
+        raise DataError(f"{path}: JSON nested too deeply to read; expected the QTopoQA graph_metadata.json layout "
+                        "(an object of TARGET/MODEL entries, a few levels deep)") from None
     return parse_graph_metadata(data, str(path))
 
 

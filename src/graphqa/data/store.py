@@ -19,6 +19,7 @@ A batch is built with a handful of vectorised gathers over these arrays
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -32,7 +33,7 @@ import torch
 
 from graphqa.data.batch import GraphBatch
 from graphqa.data.errors import DataError, SchemaMismatch
-from graphqa.data.graph import GraphRecord, load_graph
+from graphqa.data.graph import GraphLimits, GraphRecord, load_graph
 from graphqa.data.progress import ProgressHook
 
 log = logging.getLogger(__name__)
@@ -73,14 +74,18 @@ class _ArrayWriter:
         self.handle = self.raw.open("wb")
 
     def append(self, array: np.ndarray) -> None:
+        from graphqa.io import naming_full_disk
+
         array = np.ascontiguousarray(array, dtype=self.dtype)
-        self.handle.write(array.tobytes())
+        with naming_full_disk(self.target):
+            self.handle.write(array.tobytes())
         self.rows += int(array.shape[0])
 
     def finish(self) -> None:
-        from graphqa.io import atomic_path
+        from graphqa.io import atomic_path, naming_full_disk
 
-        self.handle.close()
+        with naming_full_disk(self.target):
+            self.handle.close()
         shape = (self.rows,) if self.width is None else (self.rows, self.width)
         header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": shape}
         with atomic_path(self.target) as tmp, tmp.open("wb") as out, self.raw.open("rb") as src:
@@ -89,7 +94,8 @@ class _ArrayWriter:
         self.raw.unlink()
 
     def abort(self) -> None:
-        self.handle.close()
+        with contextlib.suppress(OSError):  # flushing may fail again on a full disk; the file goes anyway
+            self.handle.close()
         self.raw.unlink(missing_ok=True)
 
 
@@ -283,6 +289,7 @@ class PackedGraphStore:
         edge_dim: int,
         schema_digest: str | None = None,
         progress: ProgressHook | None = None,
+        limits: GraphLimits | None = None,
     ) -> tuple[PackedGraphStore, list[dict[str, str]]]:
         """Write ``items`` into a new store at ``directory`` (created; must not exist or be empty).
 
@@ -306,7 +313,7 @@ class PackedGraphStore:
         skipped: list[dict[str, str]] = []
         try:
             for done, item in enumerate(items, 1):
-                record = load_graph(item.path)
+                record = load_graph(item.path, limits)
                 if record.is_empty:
                     log.warning("%s: %s; skipped", item.path, record.empty_reason)
                     skipped.append({"model": f"{item.target}/{item.model}", "file": str(item.path),

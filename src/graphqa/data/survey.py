@@ -7,18 +7,21 @@ check`` (problems are collected into a report).
 from __future__ import annotations
 
 import logging
+import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from graphqa.data.errors import DataError
-from graphqa.data.graph import load_graph
+from graphqa.data.graph import GraphLimits, load_graph
 from graphqa.data.layout import GraphFile
 from graphqa.data.progress import ProgressHook
 
 log = logging.getLogger(__name__)
 MAX_LISTED = 10
+OUTLIER_FACTOR = 10  # a graph this many times the median node or edge count is worth a look
+OUTLIER_MIN_GRAPHS = 10  # fewer graphs: no meaningful median
 
 
 @dataclass(frozen=True)
@@ -67,13 +70,15 @@ class GraphSurvey:
         return Counter((s.node_dim, s.edge_dim) for s in self.usable)  # type: ignore[misc]
 
 
-def survey_graphs(files: list[GraphFile], progress: ProgressHook | None = None) -> GraphSurvey:
+def survey_graphs(
+    files: list[GraphFile], progress: ProgressHook | None = None, limits: GraphLimits | None = None
+) -> GraphSurvey:
     """Load and validate every file; never raises for a bad graph (the summary holds the error)."""
     survey = GraphSurvey(summaries=[])
     total = len(files)
     for i, f in enumerate(files, 1):
         try:
-            record = load_graph(f.path)
+            record = load_graph(f.path, limits)
         except DataError as exc:
             survey.summaries.append(GraphSummary(file=f, error=str(exc), error_kind=exc.kind))
         else:
@@ -94,6 +99,22 @@ def survey_graphs(files: list[GraphFile], progress: ProgressHook | None = None) 
     for s in survey.empty:
         log.warning("%s: %s; skipped (recorded in dataset_coverage.json)", s.file.path, s.empty_reason)
     return survey
+
+
+def size_outliers(survey: GraphSurvey) -> list[str]:
+    """Warnings naming usable graphs with over ``OUTLIER_FACTOR`` times the median node or edge count."""
+    usable = survey.usable
+    if len(usable) < OUTLIER_MIN_GRAPHS:
+        return []
+    warnings = []
+    for what, count in (("nodes", lambda s: s.num_nodes), ("edges", lambda s: s.num_edges)):
+        median = statistics.median(count(s) for s in usable)
+        big = sorted((s for s in usable if count(s) > OUTLIER_FACTOR * median), key=count, reverse=True)
+        if big:
+            shown = ", ".join(f"{s.file.path} ({count(s):,})" for s in big[:3])
+            warnings.append(f"{len(big)} graph(s) with over {OUTLIER_FACTOR}x the median {median:g} {what}: {shown}; "
+                            "check they are interface graphs (they dominate a batch's memory)")
+    return warnings
 
 
 def dims_problem(survey: GraphSurvey) -> str | None:

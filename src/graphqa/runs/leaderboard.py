@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from graphqa.io import atomic_copy, csv_text, read_json, write_json, write_text
+from graphqa.config import SEED_MAX
+from graphqa.io import atomic_copy, csv_text, read_json_object, write_json, write_text
 from graphqa.runs.run_dir import RunDir
 
 # Key params shown next to each run: column -> dotted key in the resolved params.
@@ -47,16 +48,18 @@ class RunRecord:
     @classmethod
     def from_run_dir(cls, run_dir: Path | RunDir) -> RunRecord:
         run = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
-        summary = read_json(run.summary_file)
+        summary = read_json_object(run.summary_file)
         params = run.read_manifest().get("params", {})
-        best = summary.get("best", {})
+        best = summary.get("best")
+        best = best if isinstance(best, dict) else {}
+        epoch = _float(best.get("epoch"))
         return cls(
             name=run.name,
             run_dir=run.path,
             score=_float(best.get("score")),
             val_loss=_float(best.get("val_loss")),
             val_spearman=_float(best.get("val_spearman")),
-            best_epoch=int(best.get("epoch", -1)),
+            best_epoch=int(epoch) if math.isfinite(epoch) else -1,
             checkpoint=run.best_checkpoint,
             status=str(summary.get("status", "unknown")),
             key_params={col: dotted(params, key) for col, key in KEY_PARAMS.items()},
@@ -99,10 +102,13 @@ def rank_runs(records: Iterable[RunRecord]) -> list[RunRecord]:
 
 
 def split_member(member: str) -> tuple[str, int]:
-    """``"low_lr-222"`` → ``("low_lr", 222)`` (the train stage's naming)."""
+    """``"low_lr-222"`` → ``("low_lr", 222)`` (the train stage's naming).
+
+    The seed is digits only, in [0, 2**32 - 1]: ``baseline--1`` is refused, not read as ``("baseline-", 1)``.
+    """
     variant, _, seed = member.rpartition("-")
-    if not variant or not seed.lstrip("-").isdigit():
-        raise ValueError(f"sweep member {member!r}: expected <variant>-<seed>")
+    if not variant or variant.endswith("-") or not (seed.isascii() and seed.isdigit()) or int(seed) > SEED_MAX:
+        raise ValueError(f"sweep member {member!r}: expected <variant>-<seed> with a seed in [0, {SEED_MAX}]")
     return variant, int(seed)
 
 
@@ -173,7 +179,7 @@ def select_winner(run_dirs: Sequence[Path], out_dir: Path) -> Winner:
 
 
 def read_winner(path: Path) -> Winner:
-    data = read_json(path)
+    data = read_json_object(path)
     try:
         return Winner(**data)
     except TypeError as exc:

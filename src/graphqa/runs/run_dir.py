@@ -129,16 +129,16 @@ class RunDir:
 
     # ----------------------------------------------------------------- readings
     def read_summary(self) -> dict[str, Any]:
-        """``summary.json`` ({} when absent)."""
-        from graphqa.io import read_json
+        """``summary.json`` ({} when absent; an error naming it when it is not a JSON object)."""
+        from graphqa.io import read_json_object
 
-        return read_json(self.summary_file) if self.summary_file.is_file() else {}
+        return read_json_object(self.summary_file) if self.summary_file.is_file() else {}
 
     def read_manifest(self) -> dict[str, Any]:
-        """``run_manifest.json`` ({} when absent)."""
-        from graphqa.io import read_json
+        """``run_manifest.json`` ({} when absent; an error naming it when it is not a JSON object)."""
+        from graphqa.io import read_json_object
 
-        return read_json(self.manifest_file) if self.manifest_file.is_file() else {}
+        return read_json_object(self.manifest_file) if self.manifest_file.is_file() else {}
 
     def scored_checkpoints(self) -> list[tuple[Path, dict[str, float]]]:
         """Top-k checkpoints (named by score), best first; written while the run trains."""
