@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from graphqa.config import ParamsError, params_from_dict
+from graphqa.config import ParamsError, params_from_dict, read_params_yaml
 from graphqa.io import atomic_path
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def compose(
             compose_and_dump(tmp, config_dir, CONFIG_NAME, [*profile_overrides(profiles), *overrides])
         except Exception as exc:  # Hydra's errors are precise; keep their text
             raise ParamsError(f"composing {config_dir}: {exc}") from exc
-        params_from_dict(yaml.safe_load(tmp.read_text()) or {})
+        params_from_dict(read_params_yaml(tmp.read_text(encoding="utf-8"), str(output)) or {})
     return output
 
 

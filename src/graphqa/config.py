@@ -12,7 +12,10 @@ import copy
 import dataclasses
 import hashlib
 import json
+import math
 import os
+import re
+import reprlib
 import types
 import typing
 from collections.abc import Mapping
@@ -23,12 +26,12 @@ from typing import Any, Literal, Union
 import yaml
 
 PARAMS_FILE = Path("params.yaml")
-
-Precision = Literal["auto", "32-true", "16-mixed", "bf16-mixed", "64-true", "32", "16", "bf16"]
-
 SEED_MAX = 2**32 - 1  # numpy and Lightning accept seeds in [0, 2**32 - 1]
 FLOAT32_MAX = 3.4028234663852886e38  # training computes in float32 (or less): larger values become inf
 YAML_MAX_VALUES = 100_000  # a params file is a few hundred values; anchors/aliases must not expand past this
+
+Precision = Literal["auto", "32-true", "16-mixed", "bf16-mixed", "64-true", "32", "16", "bf16"]
+
 
 class ParamsError(ValueError):
     """A parameter is missing, unknown, of the wrong type or out of range."""
@@ -41,6 +44,26 @@ def _fail(key: str, message: str) -> typing.NoReturn:
 def _check(condition: bool, key: str, message: str) -> None:
     if not condition:
         _fail(key, message)
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 60
+_SHORT.maxlist = _SHORT.maxdict = _SHORT.maxtuple = 6
+_SHORT.maxlevel = 3
+
+
+def _show(value: Any) -> str:
+    """A bounded repr for messages: a huge (or alias-exploded) value never becomes a huge string."""
+    return _SHORT.repr(value)
+
+
+def _check_seeds(seeds: list[int], key: str) -> None:
+    """Seeds are unique and in [0, 2**32 - 1] (what numpy and Lightning accept)."""
+    for i, seed in enumerate(seeds):
+        _check(0 <= seed <= SEED_MAX, f"{key}[{i}]", f"seed {seed} is out of range; expected an integer in [0, {SEED_MAX}]")
+    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+    _check(not repeated, key, f"seed {repeated[0] if repeated else ''} is listed more than once; expected distinct "
+           "seeds (a repeated seed trains the same run twice)")
 
 
 # --------------------------------------------------------------------------- sections
@@ -65,6 +88,8 @@ class DataParams:
 
     def __post_init__(self) -> None:
         _check(0.0 <= self.min_coverage <= 1.0, "data.min_coverage", "expected a value in [0, 1]")
+        for name in ("max_nodes", "max_edges", "max_graph_bytes"):
+            _check(getattr(self, name) >= 1, f"data.{name}", "expected an integer >= 1")
         _check(self.batch_size >= 1, "data.batch_size", "expected an integer >= 1")
         _check(self.eval_batch_size >= 1, "data.eval_batch_size", "expected an integer >= 1")
         _check(self.num_workers >= 0, "data.num_workers", "expected an integer >= 0")
@@ -112,8 +137,6 @@ class ModelParams:
         _check(self.init_from is None or self.init_from.strip() != "", "model.init_from",
                "expected a checkpoint path or null")
 
-        for name in ("max_nodes", "max_edges", "max_graph_bytes"):
-            _check(getattr(self, name) >= 1, f"data.{name}", "expected an integer >= 1")
 
 @dataclass(frozen=True)
 class PriorWeights:
@@ -205,12 +228,17 @@ class TrainerParams:
         else:
             _check(self.devices >= 1 or self.devices == -1, "trainer.devices", "expected 'auto', -1 or an integer >= 1")
         _check(self.num_nodes >= 1, "trainer.num_nodes", "expected an integer >= 1")
-        _check(self.max_epochs >= 0, "trainer.max_epochs", "expected an integer >= 0")
+        _check(self.max_epochs >= 1, "trainer.max_epochs",
+               f"{self.max_epochs} epochs would train nothing (or forever); expected an integer >= 1")
         _check(self.accumulate_grad_batches >= 1, "trainer.accumulate_grad_batches", "expected an integer >= 1")
         _check(self.check_val_every_n_epoch >= 1, "trainer.check_val_every_n_epoch", "expected an integer >= 1")
         _check(self.log_every_n_steps >= 1, "trainer.log_every_n_steps", "expected an integer >= 1")
         for name in ("limit_train_batches", "limit_val_batches", "overfit_batches", "val_check_interval"):
             value = getattr(self, name)
+            if name == "limit_val_batches":
+                _check(value > 0, "trainer.limit_val_batches",
+                       f"{value} skips validation, which selection and checkpoints need; expected a fraction in (0, 1] "
+                       "or a batch count >= 1")
             if isinstance(value, float):
                 _check(0.0 <= value <= 1.0, f"trainer.{name}", "expected a fraction in [0, 1] or a batch count")
             else:
@@ -220,7 +248,9 @@ class TrainerParams:
         if self.max_time is not None:
             parts = self.max_time.split(":")
             _check(len(parts) == 4 and all(p.isdigit() for p in parts), "trainer.max_time",
-                   f"expected 'DD:HH:MM:SS' or null, got {self.max_time!r}")
+                   f"expected 'DD:HH:MM:SS' or null, got {_show(self.max_time)}")
+            _check(any(int(p) for p in parts), "trainer.max_time",
+                   f"{self.max_time!r} would stop before the first step; expected a positive 'DD:HH:MM:SS' or null")
 
 
 @dataclass(frozen=True)
@@ -266,6 +296,7 @@ class SweepParams:
 
     def __post_init__(self) -> None:
         _check(len(self.seeds) >= 1, "sweep.seeds", "expected at least one seed")
+        _check_seeds(self.seeds, "sweep.seeds")
         _check(len(self.variants) >= 1, "sweep.variants", "expected at least one variant")
         _check(len(set(self.variants)) == len(self.variants), "sweep.variants", "variant names must be unique")
         for name in self.variants:
@@ -419,35 +450,40 @@ def _coerce(tp: Any, value: Any, key: str) -> Any:
         allowed = typing.get_args(tp)
         if value in allowed and not isinstance(value, bool):
             return value
-        _fail(key, f"{value!r} is not allowed; expected one of: {', '.join(map(str, allowed))}")
+        _fail(key, f"{_show(value)} is not allowed; expected one of: {', '.join(map(str, allowed))}")
     if origin in (Union, types.UnionType):
         for arm in typing.get_args(tp):
             try:
                 return _coerce(arm, value, key)
             except ParamsError:
                 continue
-        _fail(key, f"expected {_type_name(tp)}, got {value!r}")
+        _fail(key, f"expected {_type_name(tp)}, got {_show(value)}")
     if tp is type(None):
-        _check(value is None, key, f"expected null, got {value!r}")
+        _check(value is None, key, f"expected null, got {_show(value)}")
         return None
     if tp is bool:
-        _check(isinstance(value, bool), key, f"expected true or false, got {value!r}")
+        _check(isinstance(value, bool), key, f"expected true or false, got {_show(value)}")
         return value
     if tp is int:
-        _check(isinstance(value, int) and not isinstance(value, bool), key, f"expected an integer, got {value!r}")
+        _check(isinstance(value, int) and not isinstance(value, bool), key, f"expected an integer, got {_show(value)}")
         return value
     if tp is float:
-        _check(isinstance(value, (int, float)) and not isinstance(value, bool), key, f"expected a number, got {value!r}")
+        _check(isinstance(value, (int, float)) and not isinstance(value, bool), key, f"expected a number, got {_show(value)}")
+        _check(not (isinstance(value, float) and math.isnan(value)), key, "nan is not a number; expected a finite value")
+        _check(isinstance(value, float) and math.isinf(value) or abs(value) <= FLOAT32_MAX, key,
+               f"{_show(value)} is too large (beyond float32's {FLOAT32_MAX:.4g} it is inf in training); "
+               "expected a finite value")
+        _check(math.isfinite(value), key, f"{value} is not finite; expected a finite value")
         return float(value)
     if tp is str:
-        _check(isinstance(value, str), key, f"expected a string, got {value!r}")
+        _check(isinstance(value, str), key, f"expected a string, got {_show(value)}")
         return value
     if origin is list:
-        _check(isinstance(value, list), key, f"expected a list, got {value!r}")
+        _check(isinstance(value, list), key, f"expected a list, got {_show(value)}")
         (item,) = typing.get_args(tp)
         return [_coerce(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
     if origin is dict:
-        _check(isinstance(value, Mapping), key, f"expected a mapping, got {value!r}")
+        _check(isinstance(value, Mapping), key, f"expected a mapping, got {_show(value)}")
         _, item = typing.get_args(tp)
         return {str(k): _coerce(item, v, f"{key}.{k}") for k, v in value.items()}
     if tp is Any:
@@ -459,7 +495,7 @@ def _coerce(tp: Any, value: Any, key: str) -> Any:
 
 def _build(cls: type, data: Any, key: str) -> Any:
     where = key or "params"
-    _check(isinstance(data, Mapping), where, f"expected a mapping, got {data!r}")
+    _check(isinstance(data, Mapping), where, f"expected a mapping, got {_show(data)}")
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     for name in data:
@@ -487,6 +523,7 @@ def _build_finetune(data: Any) -> FinetuneParams:
         else:
             seeds = _coerce(list[int], seeds if seeds is not None else [101, 555, 888], f"{key}.seeds")
             _check(len(seeds) >= 1, f"{key}.seeds", "expected at least one seed")
+            _check_seeds(seeds, f"{key}.seeds")
         _check_overlay(overlay, key, FINETUNE_SECTIONS)
         phases[name] = FinetunePhase(overlay=overlay, seeds=seeds)
     return FinetuneParams(**phases)
@@ -497,12 +534,101 @@ _SECTION_TYPES: dict[str, type] = {
 }
 
 
+def _check_lr_floor(params: Params) -> None:
+    """``scheduler.min_lr`` must not exceed ``optimizer.lr`` in the base params, any variant or fine-tune phase."""
+    overlays: list[tuple[str, Mapping[str, Any]]] = [("", {})]
+    overlays += [(f"sweep.overlays.{v}", params.sweep.overlays.get(v, {})) for v in params.sweep.variants]
+    for where, overlay in list(overlays):
+        for phase in ("phase1", "phase2"):
+            extra = getattr(params.finetune, phase).overlay
+            if extra:
+                overlays.append((f"{where} + finetune.{phase}" if where else f"finetune.{phase}",
+                                 deep_merge(overlay, extra)))
+    for where, overlay in overlays:
+        optimizer = {**dataclasses.asdict(params.optimizer), **dict(overlay.get("optimizer") or {})}
+        scheduler = {**dataclasses.asdict(params.scheduler), **dict(overlay.get("scheduler") or {})}
+        lr = _coerce(float, optimizer["lr"], "optimizer.lr")
+        min_lr = _coerce(float, scheduler["min_lr"], "scheduler.min_lr")
+        if scheduler["name"] != "none" and min_lr > lr:
+            _fail("scheduler.min_lr", f"{min_lr:g} is above optimizer.lr {lr:g}{f' (in {where})' if where else ''}, "
+                  f"so the {scheduler['name']} schedule could never lower the lr; expected min_lr <= lr")
+
+
 def params_from_dict(raw: Mapping[str, Any]) -> Params:
     """Validate a params mapping (params.yaml's content) into :class:`Params`."""
     raw = dict(raw)
     finetune = _build_finetune(raw.pop("finetune", {}))
     params = _build(Params, raw, "")
-    return dataclasses.replace(params, finetune=finetune)
+    _check(0 <= params.seed <= SEED_MAX, "seed", f"seed {params.seed} is out of range; expected an integer in [0, {SEED_MAX}]")
+    params = dataclasses.replace(params, finetune=finetune)
+    _check_lr_floor(params)
+    return params
+
+
+# YAML 1.2 (what DVC reads params.yaml with) takes ``1e-3`` for a float; PyYAML's YAML 1.1 needs a dot.
+_YAML12_EXPONENT_FLOAT = re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+$")
+
+
+class _ParamsLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that reads floats as DVC does and refuses a key given twice in a mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[str, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value != "<<":
+                if key_node.value in seen:
+                    first = seen[key_node.value].start_mark.line + 1
+                    raise ParamsError(
+                        f"line {key_node.start_mark.line + 1}: key {_show(key_node.value)} appears twice in the same "
+                        f"mapping (first at line {first}); expected each key once (DVC refuses the file too)"
+                    )
+                seen[key_node.value] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+_ParamsLoader.add_implicit_resolver("tag:yaml.org,2002:float", _YAML12_EXPONENT_FLOAT, list("-+0123456789."))
+
+
+def _expanded_size(value: Any, limit: int) -> int:
+    """How many values ``value`` holds once YAML aliases are expanded (stops counting past ``limit``)."""
+    sizes: dict[int, int] = {}
+    open_ids: set[int] = set()
+
+    def size(node: Any) -> int:
+        if not isinstance(node, (dict, list)):
+            return 1
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in open_ids:
+            raise ParamsError("a YAML alias refers to the mapping or list that contains it; expected plain values")
+        open_ids.add(id(node))
+        total = 1
+        for child in (node.values() if isinstance(node, dict) else node):
+            total += size(child)
+            if total > limit:
+                break
+        open_ids.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    return size(value)
+
+
+def read_params_yaml(text: str, where: str) -> Any:
+    """Parse params YAML as DVC does, refusing duplicate keys, alias bombs and absurd nesting."""
+    try:
+        raw = yaml.load(text, Loader=_ParamsLoader)  # noqa: S506 - a SafeLoader subclass
+        size = _expanded_size(raw, YAML_MAX_VALUES)
+    except ParamsError as exc:
+        raise ParamsError(f"{where}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{where}: not valid YAML: {_SHORT.repr(str(exc))[1:-1]}") from None
+    except RecursionError:
+        raise ParamsError(f"{where}: nested too deeply to be a params file; expected a few levels of sections") from None
+    if size > YAML_MAX_VALUES:
+        raise ParamsError(f"{where}: expands to more than {YAML_MAX_VALUES} values (YAML anchors/aliases?); "
+                          "a params file holds a few hundred")
+    return raw
 
 
 def load_params(path: str | os.PathLike[str] = PARAMS_FILE) -> Params:
@@ -511,9 +637,10 @@ def load_params(path: str | os.PathLike[str] = PARAMS_FILE) -> Params:
     if not path.is_file():
         raise ParamsError(f"{path}: not found; compose it with `graphqa params compose` or `dvc exp run`")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ParamsError(f"{path}: not valid YAML: {exc}") from exc
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParamsError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    raw = read_params_yaml(text, str(path))
     try:
         return params_from_dict(raw or {})
     except ParamsError as exc:
