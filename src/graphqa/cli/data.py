@@ -55,10 +55,10 @@ def check_cmd(
 ) -> None:
     """Report on a dataset: counts per split, dims, graph sizes, NaN/inf, coverage; exit 1 on errors.
 
-    Example: graphqa data check data
-    """
     Graph size limits are data.max_nodes / max_edges / max_graph_bytes of ./params.yaml (else the defaults).
 
+    Example: graphqa data check data
+    """
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
