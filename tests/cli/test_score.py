@@ -139,36 +139,26 @@ def test_ranking_loss_is_printed_with_its_interval_and_the_random_pick(cli, tmp_
     assert "NaN" not in out.read_text()
 
 
-def test_models_without_targets_are_refused(cli, tmp_path):
-    """No TARGET column and names without '_': each model would be its own target, ranking loss 0."""
+# Bad predictions files graphqa score refuses (docs/RELIABILITY.md): content, and the message after the path.
+REFUSED = {
+    # No TARGET column and names without '_': each model would be its own target, ranking loss 0.
+    "no-targets": (b"MODEL,PRED_DOCKQ,TRUE_DOCKQ\nmodelA,0.5,0.4\nmodelB,0.2,0.9\nmodelC,0.7,0.1\n",
+                   ": no targets: without a TARGET column a model's target is its name before the first '_'"),
+    "dockq-0-to-100": (b"TARGET,MODEL,PRED_DOCKQ,TRUE_DOCKQ\nT1,a,0.5,45.0\nT1,b,0.2,12.5\n",
+                       ": line 2: TRUE_DOCKQ is 45.0; expected a DockQ in [0, 1]"),
+    "latin-1": ("TARGET,MODEL,PRED_DOCKQ,TRUE_DOCKQ\nT1,a,0.5,0.4\nT1,modèle,0.2,0.3\n".encode("latin-1"),
+                ": line 3: not UTF-8 text (byte 0xe8); save the file as UTF-8"),
+    "duplicated-column": (b"TARGET,MODEL,PRED_DOCKQ,dockq,DockQ\nT1,a,0.5,0.4,0.9\nT1,b,0.2,0.3,0.1\n",
+                          ": column 'dockq' appears 2 times in the header; which one holds TRUE_DOCKQ is ambiguous"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_bad_predictions_files_are_refused_naming_file_and_line(cli, tmp_path, case):
+    content, message = REFUSED[case]
     preds = tmp_path / "preds.csv"
-    preds.write_text("MODEL,PRED_DOCKQ,TRUE_DOCKQ\nmodelA,0.5,0.4\nmodelB,0.2,0.9\nmodelC,0.7,0.1\n")
+    preds.write_bytes(content)
     result = cli("score", "--predictions", preds)
     assert result.exit_code == 2
-    assert f"error: {preds}: no targets" in result.stderr and "TARGET column" in result.stderr
+    assert f"error: {preds}{message}" in " ".join(result.stderr.split())
     assert "Traceback" not in result.output
-
-
-def test_true_dockq_on_a_0_to_100_scale_is_refused_naming_the_line(cli, tmp_path):
-    preds = tmp_path / "preds.csv"
-    preds.write_text("TARGET,MODEL,PRED_DOCKQ,TRUE_DOCKQ\nT1,a,0.5,45.0\nT1,b,0.2,12.5\n")
-    result = cli("score", "--predictions", preds)
-    assert result.exit_code == 2
-    assert f"{preds}: line 2: TRUE_DOCKQ is 45.0; expected a DockQ in [0, 1]" in " ".join(result.stderr.split())
-
-
-def test_a_latin1_file_is_refused_naming_the_file_and_line(cli, tmp_path):
-    preds = tmp_path / "preds.csv"
-    preds.write_bytes("TARGET,MODEL,PRED_DOCKQ,TRUE_DOCKQ\nT1,a,0.5,0.4\nT1,modèle,0.2,0.3\n".encode("latin-1"))
-    result = cli("score", "--predictions", preds)
-    assert result.exit_code == 2
-    assert f"{preds}: line 3: not UTF-8 text (byte 0xe8); save the file as UTF-8" in " ".join(result.stderr.split())
-    assert "Traceback" not in result.output
-
-
-def test_a_duplicated_column_is_refused_naming_it(cli, tmp_path):
-    preds = tmp_path / "preds.csv"
-    preds.write_text("TARGET,MODEL,PRED_DOCKQ,dockq,DockQ\nT1,a,0.5,0.4,0.9\nT1,b,0.2,0.3,0.1\n")
-    result = cli("score", "--predictions", preds)
-    assert result.exit_code == 2
-    assert f"{preds}: column 'dockq' appears 2 times in the header" in " ".join(result.stderr.split())
