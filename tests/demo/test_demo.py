@@ -14,8 +14,16 @@ import torch
 
 from graphqa.data import capri_class, load_graph
 from graphqa.demo.complexes import TIERS, make_decoy, make_target, random_rotation
+from graphqa.demo.defaults import DEFAULT_DECOYS, DEFAULT_SEED, DEFAULT_TARGETS
 from graphqa.demo.dockq import DockQReference, dockq_score, kabsch, superposed_rmsd
-from graphqa.demo.generate import generate_demo, split_targets, target_names, tier_schedule
+from graphqa.demo.generate import (
+    DIFFICULTY_SHARES,
+    generate_demo,
+    split_targets,
+    target_difficulties,
+    target_names,
+    tier_schedule,
+)
 from graphqa.demo.interface_features import EDGE_COLUMNS, NODE_COLUMNS
 
 
@@ -58,7 +66,7 @@ def test_decoy_tiers_spread_quality() -> None:
         decoys = [make_decoy(target, tier, rng) for _ in range(6)]
         scores = [ref.score(rec.atoms, rec.mask, lig.atoms, lig.mask).dockq for rec, lig in decoys]
         means[tier] = float(np.mean(scores))
-    assert means["near_native"] > means["close"] > means["nearby"] > means["wrong_site"]
+    assert means["near_native"] > means["close"] > means["nearby"] > means["misdocked"] > means["wrong_site"]
     assert means["near_native"] > 0.8 and means["wrong_site"] < 0.23
 
 
@@ -69,9 +77,23 @@ def test_split_and_schedule_helpers() -> None:
     splits = split_targets(names, 5)
     assert sorted(t for ts in splits.values() for t in ts) == sorted(names)
     assert [len(splits[s]) for s in ("train", "val", "test")] == [8, 2, 2]
-    schedule = tier_schedule(40, np.random.default_rng(0))
-    assert len(schedule) == 40 and {t: schedule.count(t) for t in TIERS} == {
-        "near_native": 6, "close": 8, "nearby": 12, "wrong_site": 14}
+    # Easy pool of 13: shares .1 .15 .25 .2 .3 give 1.3 1.95 3.25 2.6 3.9; the three largest remainders round up.
+    schedule = tier_schedule(13, "easy", np.random.default_rng(0))
+    assert len(schedule) == 13 and {t: schedule.count(t) for t in TIERS} == {
+        "near_native": 1, "close": 2, "nearby": 3, "misdocked": 3, "wrong_site": 4}
+    assert set(tier_schedule(13, "failed", np.random.default_rng(0))) == {"wrong_site"}
+
+
+def test_default_demo_has_enough_test_targets_of_every_difficulty() -> None:
+    """90 targets of 13 decoys (about 1,200 graphs); each split holds the same mix of difficulties."""
+    assert DEFAULT_TARGETS * DEFAULT_DECOYS == 1170
+    splits = split_targets(target_names(DEFAULT_TARGETS, DEFAULT_SEED), DEFAULT_SEED)
+    assert [len(splits[s]) for s in ("train", "val", "test")] == [60, 15, 15]
+    difficulty = target_difficulties(splits, DEFAULT_SEED)
+    # 15 targets at shares .25 .3 .25 .2: 3.75 4.5 3.75 3 -> 3 4 3 3, the two largest remainders (.75) round up.
+    for split in ("val", "test"):
+        counts = {d: sum(difficulty[t] == d for t in splits[split]) for d in DIFFICULTY_SHARES}
+        assert counts == {"easy": 4, "medium": 4, "hard": 4, "failed": 3}, split
 
 
 def _labels(data_dir: Path) -> dict[str, list[dict[str, str]]]:
@@ -95,7 +117,12 @@ def test_demo_layout_labels_and_metadata(demo_dir: Path) -> None:
     for rows in labels.values():
         for r in rows:
             best[r["MODEL"].split("_")[0]] = max(best[r["MODEL"].split("_")[0]], float(r["dockq"]))
-    assert sum(q >= 0.49 for q in best.values()) == 8 and sum(q >= 0.80 for q in best.values()) >= 6
+    # Difficulty shows in the best decoys: a failed target has nothing acceptable, an easy one a near-native pose.
+    difficulty = json.loads((demo_dir / "demo.json").read_text())["difficulty"]
+    assert sorted(difficulty.values()) == ["easy", "easy", "failed", "hard", "medium", "medium", "medium", "medium"]
+    assert all(best[t] < 0.23 for t, d in difficulty.items() if d == "failed")
+    assert all(best[t] >= 0.49 for t, d in difficulty.items() if d in ("easy", "medium"))
+    assert 0 < sum(q >= 0.80 for q in best.values()) < 8, "not every target has a high-quality decoy"
 
     meta = json.loads((demo_dir / "graphs" / "graph_metadata.json").read_text())
     entry = meta[f"{labels['val'][0]['MODEL'].split('_')[0]}/{labels['val'][0]['MODEL']}"]

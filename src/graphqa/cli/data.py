@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from graphqa.demo.defaults import DEFAULT_DECOYS, DEFAULT_SEED, DEFAULT_TARGETS
+
 app = typer.Typer(help="Demo dataset and dataset checks.", no_args_is_help=True)
 
 
@@ -20,14 +22,14 @@ def _data_params():  # noqa: ANN202 - graphqa.config.DataParams, imported lazily
 @app.command("demo")
 def demo_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="Dataset directory to write (graphs/, labels/).")] = Path("data"),
-    targets: Annotated[int, typer.Option("--targets", min=3, help="Number of targets (native complexes).")] = 30,
-    decoys: Annotated[int, typer.Option("--decoys", min=4, help="Docking decoys per target.")] = 40,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives byte-identical files.")] = 222,
+    targets: Annotated[int, typer.Option("--targets", min=3, help="Number of targets (native complexes).")] = DEFAULT_TARGETS,
+    decoys: Annotated[int, typer.Option("--decoys", min=4, help="Docking decoys per target.")] = DEFAULT_DECOYS,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives byte-identical files.")] = DEFAULT_SEED,
     workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0: one per CPU, up to 8).")] = 0,
 ) -> None:
     """Write a deterministic demo dataset of docking decoys in the TopoQA builder format.
 
-    Example: graphqa data demo --out data --targets 30 --decoys 40 --seed 222
+    Example: graphqa data demo --out data --targets 90 --decoys 13 --seed 222
     """
     import time
 

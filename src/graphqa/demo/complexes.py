@@ -278,10 +278,13 @@ def make_target(name: str, rng: np.random.Generator) -> Target:
 
 
 # Decoy quality tiers: (max rotation in degrees or None = random, max shift in Å).
+# Best to worst: near_native mostly High, close mostly Medium, nearby Acceptable or Incorrect,
+# misdocked (near the site, badly turned) mostly Incorrect, wrong_site always Incorrect.
 TIERS: dict[str, tuple[float | None, float]] = {
     "near_native": (6.0, 1.2),
     "close": (16.0, 4.0),
     "nearby": (45.0, 10.0),
+    "misdocked": (120.0, 18.0),
     "wrong_site": (None, 0.0),
 }
 

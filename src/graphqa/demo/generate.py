@@ -1,9 +1,13 @@
 """``graphqa data demo``: a deterministic demo dataset in the TopoQA / QTopoQA builder format.
 
 Per target, a synthetic native two-chain complex (:mod:`graphqa.demo.complexes`)
-and ``decoys`` rigid-body docking decoys over a wide range of quality: near
-native, close, nearby and wrong-site poses in fixed shares, so every target
-has hits at DockQ 0.23, 0.49 and 0.80. Labels are the real DockQ formula
+and ``decoys`` rigid-body docking decoys. Like benchmark decoy sets, targets
+differ in difficulty (:data:`DIFFICULTY_SHARES`): an ``easy`` pool holds a
+near-native decoy, a ``medium`` one close poses at best, a ``hard`` one a few
+acceptable poses among misdocked ones, a ``failed`` one only wrong-site poses
+(nothing acceptable). Each split gets the same mix (largest remainder), so
+the test set has targets of every kind and hit counts do not saturate.
+Labels are the real DockQ formula
 against the native (:mod:`graphqa.demo.dockq`); each decoy becomes an interface
 graph with the real builder's 172 node and 11 edge features
 (:mod:`graphqa.demo.interface_features`).
@@ -42,7 +46,8 @@ import numpy as np
 
 from graphqa.data.labels import CAPRI_CLASSES, SPLITS, capri_class
 from graphqa.data.progress import ProgressHook
-from graphqa.demo.complexes import TIERS, make_decoy, make_target
+from graphqa.demo.complexes import make_decoy, make_target
+from graphqa.demo.defaults import DEFAULT_DECOYS, DEFAULT_SEED, DEFAULT_TARGETS
 from graphqa.demo.dockq import DockQReference
 from graphqa.demo.interface_features import (
     EDGE_COLUMNS,
@@ -52,14 +57,19 @@ from graphqa.demo.interface_features import (
     NODE_COLUMNS,
     interface_graph,
 )
+from graphqa.io import write_bytes
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TARGETS = 30
-DEFAULT_DECOYS = 40
-DEFAULT_SEED = 222
-# Share of each decoy quality tier per target.
-TIER_SHARES: dict[str, float] = {"near_native": 0.15, "close": 0.2, "nearby": 0.3, "wrong_site": 0.35}
+# Share of each decoy quality tier in a target's pool, by the target's difficulty.
+DIFFICULTY_TIERS: dict[str, dict[str, float]] = {
+    "easy": {"near_native": 0.1, "close": 0.15, "nearby": 0.25, "misdocked": 0.2, "wrong_site": 0.3},
+    "medium": {"close": 0.1, "nearby": 0.3, "misdocked": 0.25, "wrong_site": 0.35},
+    "hard": {"nearby": 0.15, "misdocked": 0.35, "wrong_site": 0.5},
+    "failed": {"wrong_site": 1.0},
+}
+# Share of targets of each difficulty, in every split.
+DIFFICULTY_SHARES: dict[str, float] = {"easy": 0.25, "medium": 0.3, "hard": 0.25, "failed": 0.2}
 DIGITS = 5  # features are rounded so tiny floating-point noise never changes the bytes
 
 
@@ -105,17 +115,32 @@ def split_targets(names: list[str], seed: int) -> dict[str, list[str]]:
     return {"train": sorted(order[2 * n_eval :]), "val": sorted(order[:n_eval]), "test": sorted(order[n_eval : 2 * n_eval])}
 
 
-def tier_schedule(decoys: int, rng: np.random.Generator) -> list[str]:
-    """Quality tier of each decoy: fixed shares (largest remainder), shuffled."""
-    raw = {t: TIER_SHARES[t] * decoys for t in TIERS}
-    counts = {t: int(v) for t, v in raw.items()}
-    for t in sorted(raw, key=lambda t: raw[t] - counts[t], reverse=True)[: decoys - sum(counts.values())]:
-        counts[t] += 1
-    tiers = [t for t in TIERS for _ in range(counts[t])]
-    return [tiers[i] for i in rng.permutation(len(tiers))]
+def shuffled_shares(shares: dict[str, float], count: int, rng: np.random.Generator) -> list[str]:
+    """``count`` labels in the given shares (largest remainder; ties to the earlier label), shuffled."""
+    raw = {k: v * count for k, v in shares.items()}
+    counts = {k: int(v) for k, v in raw.items()}
+    for k in sorted(raw, key=lambda k: raw[k] - counts[k], reverse=True)[: count - sum(counts.values())]:
+        counts[k] += 1
+    labels = [k for k in shares for _ in range(counts[k])]
+    return [labels[i] for i in rng.permutation(len(labels))]
 
 
-def generate_target(seed: int, index: int, name: str, decoys: int) -> list[DemoDecoy]:
+def tier_schedule(decoys: int, difficulty: str, rng: np.random.Generator) -> list[str]:
+    """Quality tier of each decoy of a target of the given difficulty."""
+    return shuffled_shares(DIFFICULTY_TIERS[difficulty], decoys, rng)
+
+
+def target_difficulties(splits: dict[str, list[str]], seed: int) -> dict[str, str]:
+    """Each target's difficulty: every split gets :data:`DIFFICULTY_SHARES` (largest remainder)."""
+    out: dict[str, str] = {}
+    for i, split in enumerate(SPLITS):
+        names = sorted(splits[split])
+        out.update(zip(names, shuffled_shares(DIFFICULTY_SHARES, len(names), np.random.default_rng([seed, 0xD1F, i])),
+                       strict=True))
+    return out
+
+
+def generate_target(seed: int, index: int, name: str, decoys: int, difficulty: str = "easy") -> list[DemoDecoy]:
     """All decoys of one target (pure: depends only on the arguments)."""
     rng = np.random.default_rng([seed, index])
     target = make_target(name, rng)
@@ -123,7 +148,7 @@ def generate_target(seed: int, index: int, name: str, decoys: int) -> list[DemoD
         target.receptor.atoms, target.receptor.mask, target.ligand.atoms, target.ligand.mask
     )
     out = []
-    for j, tier in enumerate(tier_schedule(decoys, rng)):
+    for j, tier in enumerate(tier_schedule(decoys, difficulty, rng)):
         receptor, ligand = make_decoy(target, tier, rng)
         quality = reference.score(receptor.atoms, receptor.mask, ligand.atoms, ligand.mask)
         x, edge_index, edge_attr = interface_graph(receptor, ligand)
@@ -136,7 +161,7 @@ def generate_target(seed: int, index: int, name: str, decoys: int) -> list[DemoD
     return out
 
 
-def _generate_job(job: tuple[int, int, str, int]) -> list[DemoDecoy]:
+def _generate_job(job: tuple[int, int, str, int, str]) -> list[DemoDecoy]:
     return generate_target(*job)
 
 
@@ -169,11 +194,6 @@ def _edge_info(decoy: DemoDecoy) -> dict[str, Any]:
     }
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    from graphqa.io import atomic_path
-
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
 
 
 def _default_workers(targets: int) -> int:
@@ -205,7 +225,8 @@ def generate_demo(
     names = target_names(targets, seed)
     splits = split_targets(names, seed)
     split_of = {t: s for s, ts in splits.items() for t in ts}
-    jobs = [(seed, i, name, decoys) for i, name in enumerate(names)]
+    difficulty = target_difficulties(splits, seed)
+    jobs = [(seed, i, name, decoys, difficulty[name]) for i, name in enumerate(names)]
     workers = workers or _default_workers(targets)
     total = targets * decoys
 
@@ -225,7 +246,7 @@ def generate_demo(
             done = 0
             for name, decoy_list in zip(names, results, strict=True):
                 for decoy in decoy_list:
-                    _write_bytes(staging / "graphs" / name / f"{decoy.model}.pt", _graph_bytes(decoy, name))
+                    write_bytes(staging / "graphs" / name / f"{decoy.model}.pt", _graph_bytes(decoy, name))
                     metadata[f"{name}/{decoy.model}"] = {
                         "edge_module": EDGE_MODULE,
                         "edge_params": dict(EDGE_PARAMS),
@@ -262,6 +283,7 @@ def generate_demo(
             "targets": targets,
             "decoys_per_target": decoys,
             "splits": splits,
+            "difficulty": dict(sorted(difficulty.items())),
             **stats,
         })
         _swap_in(staging, out_dir, ("graphs", "labels", "demo.json"))
@@ -285,6 +307,11 @@ def _statistics(rows: dict[str, list[tuple[str, float, str]]], tiers: dict[str, 
         for _, q, c in split_rows:
             by_class[c].append(q)
     nodes, edges = [n for n, _ in sizes], [e for _, e in sizes]
+    best: dict[str, dict[str, float]] = {s: {} for s in rows}
+    for split, split_rows in rows.items():
+        for model, q, _ in split_rows:
+            target = model.split("_", 1)[0]
+            best[split][target] = max(best[split].get(target, 0.0), q)
     return {
         "graphs": len(every),
         "graphs_per_split": {s: len(r) for s, r in rows.items()},
@@ -294,6 +321,9 @@ def _statistics(rows: dict[str, list[tuple[str, float, str]]], tiers: dict[str, 
             for c, v in by_class.items()
         },
         "tiers": {t: dict(sorted(c.items())) for t, c in sorted(tiers.items())},
+        # Targets by the CAPRI class of their best decoy: how many have anything to find.
+        "best_decoy_class": {s: {c: sum(1 for q in b.values() if capri_class(q) == c) for c in CAPRI_CLASSES}
+                             for s, b in best.items()},
         "nodes_per_graph": {"min": min(nodes), "median": float(np.median(nodes)), "max": max(nodes)},
         "edges_per_graph": {"min": min(edges), "median": float(np.median(edges)), "max": max(edges)},
     }
