@@ -100,3 +100,38 @@ def test_chain_pairs_restrict_the_interface(mkdssp, shared_pair):
         interface.parse_chain_pairs(["A"])
     with pytest.raises(StructureError, match="not in the structure"):
         featurize_structure(shared_pair[0], [("A", "Z")])
+
+
+def test_three_chains_every_pair_or_the_named_pairs(tmp_path, shared_pair, mkdssp):
+    """Chain A of the model split in two (A, C): interfaces A-B, B-C and the new A-C; or only A:B when named."""
+    import gemmi
+
+    from graphqa.structures.featurize import featurize_structure
+    from graphqa.structures.parse import read_structure
+
+    st = gemmi.read_structure(str(shared_pair[0]))
+    model = st[0]
+    a = model["A"]
+    half = len(a) // 2
+    c = gemmi.Chain("C")
+    for res in list(a)[half:]:
+        c.add_residue(res)
+    for i in reversed(range(half, len(a))):
+        del a[i]
+    model.add_chain(c)
+    path = tmp_path / "three.pdb"
+    st.write_pdb(str(path))
+
+    structure = read_structure(path)
+    assert structure.chains == ["A", "B", "C"]
+    idx, ca, chain = _ca_table(structure)
+    d = np.sqrt(((ca[:, None] - ca[None]) ** 2).sum(-1))
+    for pairs in (None, [("A", "B")]):
+        allowed = {("A", "B"), ("B", "A")} if pairs else {(x, y) for x in "ABC" for y in "ABC" if x != y}
+        ok = np.array([[(p, q) in allowed for q in chain] for p in chain])
+        cross = ok & (d < interface.CUTOFF)
+        graph = featurize_structure(path, pairs)
+        assert graph["metadata"]["residues"] == [structure.residues[idx[k]].label for k in np.nonzero(cross.any(1))[0]]
+        assert graph["edge_index"].shape[1] == int(cross.sum())
+        node_chains = set(graph["metadata"]["chains"])
+        assert node_chains == ({"A", "B"} if pairs else {"A", "B", "C"})
