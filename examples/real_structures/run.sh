@@ -20,6 +20,8 @@ git init -q
 dvc init -q
 cp "$ROOT/.dvc/config" .dvc/config
 graphqa params compose --profile ci_fast --profile cpu data.batch_size=16
+git add -A  # DVCLive (training stages) needs a commit to read
+git -c user.name=graphqa -c user.email=graphqa@localhost commit -qm "real-demo scratch project"
 dvc repro
 graphqa data check data
 end=$(date +%s)
