@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import resource
-import subprocess
 import zipfile
 import zlib
 from pathlib import Path
@@ -84,11 +82,3 @@ def write_zip_bomb(path: Path, scratch: Path) -> Path:
 
 MEMORY_CAP = 1 << 30  # 1 GiB of address space: enough for graphqa on a small dataset, half what one bomb needs
 
-
-def run_capped(args: list[str], cwd: Path, cap: int = MEMORY_CAP) -> subprocess.CompletedProcess[str]:
-    """Run a command with its address space capped (``RLIMIT_AS``): an allocation past the cap fails."""
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-
-    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, preexec_fn=limit, timeout=600)  # noqa: PLW1509

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import unicodedata
 from pathlib import Path
 
 from graphqa.data.layout import find_graphs
 from tests.data.builders import write_graph, write_labels
-
-GRAPHQA = str(Path(sys.executable).with_name("graphqa"))
-
-
-def check(data: Path, cwd: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], dict]:
-    report = cwd / "report.json"
-    result = subprocess.run([GRAPHQA, "data", "check", str(data), "--json", str(report), *extra], cwd=cwd,
-                            capture_output=True, text=True, timeout=300)
-    return result, json.loads(report.read_text())
+from tests.data.commands import data_check as check
 
 
 def test_a_symlinked_target_folder_is_followed(build_dataset, tmp_path: Path) -> None:

@@ -7,18 +7,15 @@ die with an allocation error; the control test proves that. docs/RELIABILITY.md 
 
 from __future__ import annotations
 
-import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.data.hostile import MEMORY_CAP, run_capped, write_expanded_graph, write_sparse_graph, write_zip_bomb
-
-ROOT = Path(__file__).resolve().parents[2]
-GRAPHQA = str(Path(sys.executable).with_name("graphqa"))
-MINIMAL_PARAMS = "sweep:\n  overlays:\n    baseline: {}\n"
+from tests.data.commands import MINIMAL_PARAMS, data_check, run, schema_stage
+from tests.data.hostile import MEMORY_CAP, write_expanded_graph, write_sparse_graph, write_zip_bomb
 
 HOSTILE: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
     "expanded x (stride 0)": (lambda path, _: write_expanded_graph(path), r"'x' is an expanded view \(shape \[3145728, 172\], strides \[0, 0\]\)"),
@@ -40,15 +37,11 @@ def hostile_dataset(build_dataset, tmp_path: Path):
 
 @pytest.mark.parametrize("kind", list(HOSTILE))
 def test_data_check_refuses_hostile_graphs_under_a_memory_cap(kind: str, hostile_dataset, tmp_path: Path) -> None:
-    import re
-
     data, victim = hostile_dataset(kind)
-    report_path = tmp_path / "report.json"
-    result = run_capped([GRAPHQA, "data", "check", str(data), "--json", str(report_path)], cwd=tmp_path)
+    result, report = data_check(data, tmp_path, cap=MEMORY_CAP)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output[-3000:]
     assert "Traceback" not in output and "MemoryError" not in output and "allocate" not in output
-    report = json.loads(report_path.read_text())
     [error, coverage] = report["errors"]  # the other 17 graphs were checked and are fine
     assert error.startswith(f"{victim}: ") and re.search(HOSTILE[kind][1], error), error
     assert coverage.startswith("coverage below data.min_coverage") and "T00/T00_m0" in coverage
@@ -56,13 +49,9 @@ def test_data_check_refuses_hostile_graphs_under_a_memory_cap(kind: str, hostile
 
 @pytest.mark.parametrize("kind", list(HOSTILE))
 def test_schema_stage_refuses_hostile_graphs_under_a_memory_cap(kind: str, hostile_dataset, tmp_path: Path) -> None:
-    import re
-
     data, victim = hostile_dataset(kind)
-    (tmp_path / "params.yaml").write_text(MINIMAL_PARAMS)
     out = tmp_path / "schema_out"
-    result = run_capped([sys.executable, str(ROOT / "stages" / "schema.py"), "--graphs", str(data / "graphs"),
-                         "--labels", str(data / "labels"), "--out", str(out), "--params", "params.yaml"], cwd=tmp_path)
+    result = schema_stage(data / "graphs", data / "labels", out, tmp_path, cap=MEMORY_CAP)
     assert result.returncode == 1, result.stderr[-3000:]
     assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr
     assert str(victim) in result.stderr and re.search(HOSTILE[kind][1], result.stderr), result.stderr[-3000:]
@@ -80,7 +69,7 @@ def test_the_memory_cap_is_below_what_the_hostile_files_need(tmp_path: Path) -> 
         "print('materialised')\n"
     )
     for kind, path in paths.items():
-        result = run_capped([sys.executable, "-c", naive, str(path)], cwd=tmp_path, cap=MEMORY_CAP)
+        result = run([sys.executable, "-c", naive, str(path)], tmp_path, cap=MEMORY_CAP)
         assert result.returncode != 0 and "materialised" not in result.stdout, kind
         assert "allocate" in result.stderr or "MemoryError" in result.stderr, (kind, result.stderr[-500:])
 
@@ -88,10 +77,9 @@ def test_the_memory_cap_is_below_what_the_hostile_files_need(tmp_path: Path) -> 
 def test_node_and_edge_limits_come_from_params_and_name_the_param(build_dataset, tmp_path: Path) -> None:
     ds = build_dataset()  # graphs of 4, 5 and 6 nodes (8, 10 and 12 edges)
     (tmp_path / "params.yaml").write_text("data:\n  max_nodes: 5\n  max_edges: 11\n" + MINIMAL_PARAMS)
-    report_path = tmp_path / "report.json"
-    result = run_capped([GRAPHQA, "data", "check", str(ds.graphs.parent), "--json", str(report_path)], cwd=tmp_path)
+    result, report = data_check(ds.graphs.parent, tmp_path)
     assert result.returncode == 1, result.stdout[-2000:]
-    errors = [e for e in json.loads(report_path.read_text())["errors"] if not e.startswith("coverage below")]
+    errors = [e for e in report["errors"] if not e.startswith("coverage below")]
     six_nodes = [f for m, f in ds.files.items() if m.endswith("_m2")]
     assert len(errors) == len(six_nodes)
     for path in six_nodes:
@@ -99,8 +87,8 @@ def test_node_and_edge_limits_come_from_params_and_name_the_param(build_dataset,
         assert "has a node count of 6, over the limit data.max_nodes = 5" in error
         assert "Raise data.max_nodes if your graphs really are this large" in error
     (tmp_path / "params.yaml").write_text("data:\n  max_edges: 9\n" + MINIMAL_PARAMS)
-    result = run_capped([GRAPHQA, "data", "check", str(ds.graphs.parent), "--json", str(report_path)], cwd=tmp_path)
-    errors = [e for e in json.loads(report_path.read_text())["errors"] if not e.startswith("coverage below")]
+    result, report = data_check(ds.graphs.parent, tmp_path)
+    errors = [e for e in report["errors"] if not e.startswith("coverage below")]
     assert result.returncode == 1 and len(errors) == 12
     assert all("has an edge count of 1" in e and "over the limit data.max_edges = 9" in e for e in errors)
 
@@ -128,9 +116,7 @@ def test_outliers_are_a_warning_naming_the_graph(build_dataset, tmp_path: Path) 
 
     ds = build_dataset()
     big = write_graph(ds.files["T10_m0"], num_nodes=200, node_dim=64, edge_dim=24, seed=7)
-    report_path = tmp_path / "report.json"
-    result = run_capped([GRAPHQA, "data", "check", str(ds.graphs.parent), "--json", str(report_path)], cwd=tmp_path)
-    report = json.loads(report_path.read_text())
+    result, report = data_check(ds.graphs.parent, tmp_path)
     assert result.returncode == 0, result.stdout[-2000:]
     [nodes, edges] = [w for w in report["warnings"] if "median" in w]
     assert f"1 graph(s) with over 10x the median 5 nodes: {big} (200)" in nodes

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 
 import torch
 
 from graphqa.data.graph import load_graph
 from tests.data.builders import graph_tensors
-
-ROOT = Path(__file__).resolve().parents[2]
-GRAPHQA = str(Path(sys.executable).with_name("graphqa"))
-MINIMAL_PARAMS = "sweep:\n  overlays:\n    baseline: {}\n"
-
-
-def check(data: Path, cwd: Path) -> tuple[subprocess.CompletedProcess[str], dict]:
-    report = cwd / "report.json"
-    result = subprocess.run([GRAPHQA, "data", "check", str(data), "--json", str(report)], cwd=cwd,
-                            capture_output=True, text=True, timeout=300)
-    return result, json.loads(report.read_text())
+from tests.data.commands import data_check as check
+from tests.data.commands import schema_stage
 
 
 def test_a_100k_deep_graph_metadata_json_is_a_clear_error(build_dataset, tmp_path: Path) -> None:
@@ -32,10 +20,7 @@ def test_a_100k_deep_graph_metadata_json_is_a_clear_error(build_dataset, tmp_pat
     result, report = check(ds.graphs.parent, tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr and "RecursionError" not in result.stdout
     assert f"{metadata}: JSON nested too deeply to read" in report["errors"][0]
-    (tmp_path / "params.yaml").write_text(MINIMAL_PARAMS)
-    stage = subprocess.run([sys.executable, str(ROOT / "stages" / "schema.py"), "--graphs", str(ds.graphs),
-                            "--labels", str(ds.labels), "--out", str(tmp_path / "schema"), "--params", "params.yaml"],
-                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    stage = schema_stage(ds.graphs, ds.labels, tmp_path / "schema", tmp_path)
     assert stage.returncode == 1 and "Traceback" not in stage.stderr
     assert f"{metadata}: JSON nested too deeply to read" in stage.stderr
 

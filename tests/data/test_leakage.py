@@ -7,20 +7,17 @@ check all three commands run (``graphqa.data.dataset.raise_for_shared_graphs``).
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
 from tests.data.builders import write_graph, write_labels
-
-ROOT = Path(__file__).resolve().parents[2]
-GRAPHQA = str(Path(sys.executable).with_name("graphqa"))
-MINIMAL_PARAMS = "sweep:\n  overlays:\n    baseline: {}\n"
+from tests.data.commands import data_check as check
+from tests.data.commands import pack_stage as run_pack
+from tests.data.commands import schema_stage as run_schema
 
 
 def flat_dataset(root: Path) -> Path:
@@ -43,23 +40,11 @@ def append_rows(labels: Path, split: str, rows: list[str]) -> None:
 
 
 def schema_stage(data: Path, out: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    (cwd / "params.yaml").write_text(MINIMAL_PARAMS)
-    return subprocess.run([sys.executable, str(ROOT / "stages" / "schema.py"), "--graphs", str(data / "graphs"),
-                           "--labels", str(data / "labels"), "--out", str(out), "--params", "params.yaml"],
-                          cwd=cwd, capture_output=True, text=True, timeout=300)
+    return run_schema(data / "graphs", data / "labels", out, cwd)
 
 
 def pack_stage(data: Path, schema: Path, out: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(ROOT / "stages" / "pack.py"), "--schema", str(schema), "--out", str(out),
-                           "--graphs", str(data / "graphs"), "--labels", str(data / "labels")],
-                          cwd=cwd, capture_output=True, text=True, timeout=300)
-
-
-def check(data: Path, cwd: Path) -> tuple[subprocess.CompletedProcess[str], dict]:
-    report = cwd / "report.json"
-    result = subprocess.run([GRAPHQA, "data", "check", str(data), "--json", str(report)], cwd=cwd,
-                            capture_output=True, text=True, timeout=300)
-    return result, json.loads(report.read_text())
+    return run_pack(schema, out, data / "graphs", data / "labels", cwd)
 
 
 def leak_train_models_into_test_under_another_target(data: Path) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -17,9 +16,9 @@ import pytest
 
 from graphqa.data.discover import write_schema_outputs
 from tests.data.builders import write_graph
+from tests.data.commands import pack_stage
 
-ROOT = Path(__file__).resolve().parents[2]
-PACK_WITH_FSIZE_LIMIT = textwrap.dedent("""
+FSIZE_LIMIT = textwrap.dedent("""
     import resource, runpy, sys
     resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))  # any file past 8 KiB: EFBIG
     sys.argv = sys.argv[1:]
@@ -44,19 +43,17 @@ def test_pack_on_a_full_disk_names_the_file_and_keeps_the_previous_stores(fault:
         pytest.skip("mounting a tmpfs needs root")
     try:
         out = disk / "packed"
-        stage = [str(ROOT / "stages" / "pack.py"), "--schema", str(schema / "feature_metadata.json"), "--out", str(out),
-                 "--graphs", str(ds.graphs), "--labels", str(ds.labels)]
-        first = subprocess.run([sys.executable, *stage], capture_output=True, text=True, timeout=300)
+        stage = (schema / "feature_metadata.json", out, ds.graphs, ds.labels, tmp_path)
+        first = pack_stage(*stage)
         assert first.returncode == 0, first.stderr[-2000:]
         before = snapshot(out)
         for i, path in enumerate(ds.files.values()):  # bigger graphs, same dims: the new stores need more room
             write_graph(path, num_nodes=40, node_dim=64, edge_dim=24, seed=100 + i)
         if "ENOSPC" in fault:
-            result = subprocess.run([sys.executable, *stage], capture_output=True, text=True, timeout=300)
+            result = pack_stage(*stage)
             reason = "no space left on device"
         else:
-            result = subprocess.run([sys.executable, "-c", PACK_WITH_FSIZE_LIMIT, *stage], capture_output=True,
-                                    text=True, timeout=300)
+            result = pack_stage(*stage, "-c", FSIZE_LIMIT)
             reason = r"file too large \(the file-size limit was reached\)"
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
         written = rf"{re.escape(str(disk))}/\.packed\.[^/]+\.tmp/train/x\.npy"
