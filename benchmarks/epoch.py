@@ -167,7 +167,7 @@ def _probe(args: argparse.Namespace) -> dict[str, Any]:
     from graphqa.training.trainer import build_trainer, resolve_precision, training_data_params
 
     imported = time.perf_counter()
-    params = default_params(f"trainer.max_epochs={args.epochs}", "trainer.enable_progress_bar=false",
+    params = default_params(f"trainer.max_epochs={args.epochs}", "runtime.progress_bar=false",
                             "early_stopping.enabled=false").for_member("baseline", 222)
     schema = FeatureSchema.load(args.schema)
     datamodule = GraphDataModule(args.packed, training_data_params(params), args.schema)

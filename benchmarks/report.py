@@ -198,7 +198,7 @@ def markdown(report: dict[str, Any], *, readme: bool = False) -> str:
         ours = next((r["threads"] for r in step["cpu"] if r.get("project_threads")), None)
         lines += ["\"1 core busy\": one other process spins on a core meanwhile (like a second sweep member of "
                   "`dvc queue start -j 2`); \"idle\": nothing else of the benchmark runs (the machine's own load is above)."
-                  + (f" The training stages use {ours} thread(s) (`trainer.cpu_threads`)." if ours else ""), ""]
+                  + (f" The training stages use {ours} thread(s) (`runtime.cpu_threads`)." if ours else ""), ""]
         gpu = step["gpu"]
         lines += [f"GPU: {gpu['status']}" + (f", busy share of an epoch: {gpu['busy_share']}" if gpu.get("busy_share") else "") + ".", ""]
 

@@ -6,7 +6,7 @@ priors), Adam at the default learning rate, gradient-norm clipping at the
 default 1.0: what ``GraphQAModule`` does per step, without Lightning around
 it. Batches come from the packed store, assembled before timing (assembly is
 measured by the data-path group). fp32 on CPU with torch's default thread
-count, with one thread and with ``trainer.cpu_threads`` (what the training
+count, with one thread and with ``runtime.cpu_threads`` (what the training
 stages set); and again at batch 16 while one other
 process keeps one core busy (as a second sweep member of ``dvc queue start -j 2``,
 or a DataLoader worker, would): torch's OpenMP threads wait on each other at
@@ -99,7 +99,7 @@ def _graphs_per_s(step: Any, batches: list[Any], steps: int, warmup: int, sync: 
 
 
 def project_threads(params: Any) -> int:
-    """Intra-op threads the training stages use on the CPU (``trainer.cpu_threads``; 0 or absent: torch's default)."""
+    """Intra-op threads the training stages use on the CPU (``runtime.cpu_threads``; 0 or absent: torch's default)."""
     import torch
 
     threads = int(getattr(params.trainer, "cpu_threads", 0) or 0)

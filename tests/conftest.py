@@ -22,6 +22,14 @@ class PackedDemo:
     packed_dir: Path  # train/, val/, test/, feature_metadata.json
 
 
+@pytest.fixture(autouse=True)
+def scratch_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Resume state of runs started in-process goes to a per-test temp dir, never the repository's .graphqa/."""
+    folder = tmp_path_factory.mktemp("scratch")
+    monkeypatch.setenv("GRAPHQA_SCRATCH", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     """The repository root (where params.yaml and dvc.yaml live)."""

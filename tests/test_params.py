@@ -22,36 +22,36 @@ DVC = str(Path(sys.executable).with_name("dvc"))
 PROMISES: dict[str, dict[str, object]] = {
     "default": {},
     "local_dev": {"trainer.precision": "32-true", "trainer.limit_train_batches": 0.25,
-                  "trainer.limit_val_batches": 0.5, "data.num_workers": 4},
+                  "trainer.limit_val_batches": 0.5, "runtime.num_workers": 4},
     "ci_fast": {"trainer.precision": "32-true", "trainer.max_epochs": 2, "trainer.deterministic": True,
-                "data.num_workers": 0, "sweep.variants": ["baseline"], "finetune.phase2.seeds": [101]},
-    "kaggle": {"trainer.precision": "16-mixed", "trainer.val_check_interval": 0.5, "data.num_workers": 2,
-               "data.pin_memory": True, "data.prefetch_factor": 2, "logging.offline": True,
+                "runtime.num_workers": 0, "sweep.variants": ["baseline"], "finetune.phase2.seeds": [101]},
+    "kaggle": {"trainer.precision": "16-mixed", "trainer.val_check_interval": 0.5, "runtime.num_workers": 2,
+               "runtime.pin_memory": True, "runtime.prefetch_factor": 2, "logging.offline": True,
                "trainer.max_time": "00:09:00:00"},
     "kaggle_submit": {"trainer.precision": "16-mixed", "logging.offline": True, "evaluate.submission": True},
-    "ampere_bf16": {"trainer.precision": "bf16-mixed", "trainer.tf32": True, "data.num_workers": 4,
-                    "data.pin_memory": True},
+    "ampere_bf16": {"trainer.precision": "bf16-mixed", "trainer.tf32": True, "runtime.num_workers": 4,
+                    "runtime.pin_memory": True},
     "bf16_strict": {"trainer.precision": "bf16-mixed", "trainer.tf32": False, "trainer.deterministic": True},
     "amp_off": {"trainer.precision": "32-true"},
     "full": {"trainer.precision": "16-mixed", "scheduler.name": "cosine"},
     "ablation_priors_off": {"loss.priors.ranking": 0.0, "loss.priors.listwise": 0.0, "loss.mse_weight": 1.0},
     "debug": {"trainer.precision": "32-true", "trainer.limit_train_batches": 1, "trainer.max_epochs": 1,
-              "trainer.detect_anomaly": True, "data.num_workers": 0, "logging.verbose": True},
+              "trainer.detect_anomaly": True, "runtime.num_workers": 0, "logging.verbose": True},
     "overfit_small": {"trainer.overfit_batches": 2, "loss.priors.ranking": 0.0, "loss.priors.listwise": 0.0},
     "low_vram": {"trainer.precision": "16-mixed", "data.batch_size": 16, "trainer.accumulate_grad_batches": 4,
-                 "data.num_workers": 1},
-    "cpu": {"trainer.accelerator": "cpu", "trainer.precision": "32-true", "data.num_workers": 0,
-            "data.pin_memory": False},
-    "ddp": {"trainer.strategy": "ddp", "data.num_workers": 4},
-    "hpc": {"trainer.precision": "bf16-mixed", "data.num_workers": 16, "data.persistent_workers": True,
+                 "runtime.num_workers": 1},
+    "cpu": {"trainer.accelerator": "cpu", "trainer.precision": "32-true", "runtime.num_workers": 0,
+            "runtime.pin_memory": False},
+    "ddp": {"trainer.strategy": "ddp", "runtime.num_workers": 4},
+    "hpc": {"trainer.precision": "bf16-mixed", "runtime.num_workers": 16, "runtime.persistent_workers": True,
             "trainer.benchmark": True},
     "wandb_online": {"logging.wandb": True, "logging.offline": False},
     "mlflow": {"logging.mlflow": True},
-    "profiling": {"trainer.precision": "bf16-mixed", "data.num_workers": 4, "data.pin_memory": True,
-                  "data.prefetch_factor": 4, "trainer.profiler": "advanced"},
-    "resume": {"trainer.resume": True},
-    "notebook": {"data.num_workers": 2, "data.persistent_workers": False, "logging.offline": True},
-    "predict_only": {"evaluate.checkpoint": "models/model.ckpt"},
+    "profiling": {"trainer.precision": "bf16-mixed", "runtime.num_workers": 4, "runtime.pin_memory": True,
+                  "runtime.prefetch_factor": 4, "trainer.profiler": "advanced"},
+    "resume": {"runtime.resume": True},
+    "notebook": {"runtime.num_workers": 2, "runtime.persistent_workers": False, "logging.offline": True},
+    "predict_only": {"profiles.predict_only": True},
     "diagnose": {"trainer.diagnostics": True},
     "hyper_sweep": {"logging.offline": True},
     "finetune_released": {"model.arch": "topoqa", "model.init_from": "models/topoqa_released",
@@ -183,8 +183,8 @@ def test_member_and_finetune_params_apply_overlays() -> None:
 def test_env_overrides_apply_and_are_reported() -> None:
     params = load_params(ROOT / "params.yaml")
     new, applied = apply_env_overrides(params, {"GRAPHQA_NUM_WORKERS": "3", "GRAPHQA_PROGRESS_BAR": "off"})
-    assert new.data.num_workers == 3 and new.trainer.enable_progress_bar is False
-    assert applied == {"data.num_workers": 3, "trainer.enable_progress_bar": False}
+    assert new.runtime.num_workers == 3 and new.runtime.progress_bar is False
+    assert applied == {"runtime.num_workers": 3, "runtime.progress_bar": False}
     with pytest.raises(ParamsError, match="GRAPHQA_PIN_MEMORY='maybe'"):
         apply_env_overrides(params, {"GRAPHQA_PIN_MEMORY": "maybe"})
     with pytest.raises(ParamsError, match="GRAPHQA_NUM_WORKERS='-1'"):
@@ -198,6 +198,7 @@ def _dvc_repo(tmp_path: Path) -> Path:
     repo = tmp_path / "repo"
     repo.mkdir()
     shutil.copytree(CONFIG_DIR, repo / "params")
+    shutil.copytree(ROOT / "hydra_plugins", repo / "hydra_plugins", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "params.yaml", repo / "params.yaml")
     (repo / "dvc.yaml").write_text(
         "stages:\n  echo:\n    cmd: cp params.yaml seen.yaml\n    params: [trainer]\n    outs: [seen.yaml]\n"
@@ -228,3 +229,23 @@ def test_dvc_exp_run_composes_the_same_bytes(tmp_path: Path) -> None:
     assert failed.returncode != 0
     assert "Could not find 'profile/nope'" in failed.stderr + failed.stdout
     assert "ampere_bf16" in failed.stderr + failed.stdout  # Hydra lists the available options
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("optimizer.lr=abc", "optimizer.lr: expected a number"),
+    ("+optimiser.lr=0.01", "optimiser: unknown key"),  # Hydra's own suggestion for a typo
+    ("sweep.variants=['a$(touch pwned)']", "sweep.variants"),
+])
+def test_dvc_exp_run_refuses_bad_params_while_composing(tmp_path: Path, override: str, message: str) -> None:
+    """Checked by the params_check resolver during DVC's composition: nothing runs, params.yaml is untouched."""
+    import os
+
+    repo = _dvc_repo(tmp_path)
+    before = (repo / "params.yaml").read_bytes()
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
+    failed = subprocess.run([DVC, "exp", "run", "-S", override], cwd=repo, capture_output=True, text=True, env=env)
+    assert failed.returncode != 0
+    assert message in failed.stderr + failed.stdout, failed.stderr + failed.stdout
+    assert (repo / "params.yaml").read_bytes() == before
+    assert not (repo / "seen.yaml").exists() and not (repo / "pwned").exists()

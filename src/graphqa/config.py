@@ -70,16 +70,35 @@ def _check_seeds(seeds: list[int], key: str) -> None:
 
 
 @dataclass(frozen=True)
-class DataParams:
-    min_coverage: float = 0.95
-    batch_size: int = 32
-    eval_batch_size: int = 128
-    shuffle: bool = True
-    drop_last: bool = False
+class RuntimeParams:
+    """Knobs that never change a run's results: no stage lists them, so changing one invalidates nothing.
+
+    They still reach every run (and its manifest); ``GRAPHQA_*`` environment
+    variables override them (docs/ARCHITECTURE.md, "Params").
+    """
+
     num_workers: int = 0
     pin_memory: bool = False
     prefetch_factor: int = 2
     persistent_workers: bool = False
+    eval_batch_size: int = 128
+    progress_bar: bool = True
+    cpu_threads: int = 1
+    resume: bool = False
+
+    def __post_init__(self) -> None:
+        _check(self.num_workers >= 0, "runtime.num_workers", "expected an integer >= 0")
+        _check(self.prefetch_factor >= 1, "runtime.prefetch_factor", "expected an integer >= 1")
+        _check(self.eval_batch_size >= 1, "runtime.eval_batch_size", "expected an integer >= 1")
+        _check(self.cpu_threads >= 0, "runtime.cpu_threads", "expected an integer >= 0 (0: torch's default)")
+
+
+@dataclass(frozen=True)
+class DataParams:
+    min_coverage: float = 0.95
+    batch_size: int = 32
+    shuffle: bool = True
+    drop_last: bool = False
     # Largest graph accepted (graphqa.data.graph.GraphLimits has the same defaults); real interface graphs have
     # 10-200 nodes and 40-1,300 edges
     max_nodes: int = 5_000
@@ -91,9 +110,6 @@ class DataParams:
         for name in ("max_nodes", "max_edges", "max_graph_bytes"):
             _check(getattr(self, name) >= 1, f"data.{name}", "expected an integer >= 1")
         _check(self.batch_size >= 1, "data.batch_size", "expected an integer >= 1")
-        _check(self.eval_batch_size >= 1, "data.eval_batch_size", "expected an integer >= 1")
-        _check(self.num_workers >= 0, "data.num_workers", "expected an integer >= 0")
-        _check(self.prefetch_factor >= 1, "data.prefetch_factor", "expected an integer >= 1")
 
 
 @dataclass(frozen=True)
@@ -214,14 +230,10 @@ class TrainerParams:
     detect_anomaly: bool = False
     profiler: Literal["simple", "advanced", "pytorch"] | None = None
     log_every_n_steps: int = 10
-    enable_progress_bar: bool = True
     sync_batchnorm: bool = False
-    resume: bool = False
     diagnostics: bool = False
-    cpu_threads: int = 1
 
     def __post_init__(self) -> None:
-        _check(self.cpu_threads >= 0, "trainer.cpu_threads", "expected an integer >= 0 (0: torch's default)")
         if isinstance(self.devices, str):
             _check(self.devices == "auto" or self.devices.lstrip("-").isdigit() or "," in self.devices,
                    "trainer.devices", "expected 'auto', a device count or a comma-separated id list")
@@ -288,6 +300,9 @@ TRAINING_SECTIONS = ("data", "model", "loss", "optimizer", "scheduler", "trainer
 FINETUNE_SECTIONS = tuple(s for s in TRAINING_SECTIONS if s != "model")  # weights must still fit
 
 
+SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
 @dataclass(frozen=True)
 class SweepParams:
     seeds: list[int] = field(default_factory=lambda: [222])
@@ -300,6 +315,11 @@ class SweepParams:
         _check(len(self.variants) >= 1, "sweep.variants", "expected at least one variant")
         _check(len(set(self.variants)) == len(self.variants), "sweep.variants", "variant names must be unique")
         for name in self.variants:
+            # Variant names become DVC stage names, folder names and stage-command arguments:
+            # nothing a shell would interpret.
+            _check(SAFE_NAME.fullmatch(name) is not None and not name.endswith("-"), f"sweep.variants[{_show(name)}]",
+                   "expected letters, digits, '_', '.' or '-' only (not ending in '-'; members are named "
+                   "<variant>-<seed> and name DVC stages and run folders)")
             _check(name in self.overlays, f"sweep.variants[{name}]",
                    f"no overlay sweep.overlays.{name}; defined: {', '.join(sorted(self.overlays)) or 'none'}")
         for name, overlay in self.overlays.items():
@@ -344,6 +364,22 @@ class EvaluateParams:
                "expected DockQ thresholds in [0, 1]")
 
 
+SAFE_PATH = re.compile(r"[A-Za-z0-9_./-]+")
+
+
+@dataclass(frozen=True)
+class ScoreModelParams:
+    """The ``score_model`` stage (``predict_only``): the model it scores, a DVC dependency."""
+
+    model: str = "artifacts/model"  # an exported model dir (model.json) or a .ckpt
+
+    def __post_init__(self) -> None:
+        # The path is interpolated into the stage command and declared as a DVC dependency.
+        _check(SAFE_PATH.fullmatch(self.model) is not None and ".." not in self.model.split("/"),
+               "score_model.model", "expected a relative path of letters, digits, '_', '.', '-' and '/' "
+               "inside the project (an exported model dir or a .ckpt)")
+
+
 @dataclass(frozen=True)
 class LoggingParams:
     mlflow: bool = False
@@ -372,6 +408,8 @@ class Params:
     finetune: FinetuneParams = field(default_factory=FinetuneParams)
     evaluate: EvaluateParams = field(default_factory=EvaluateParams)
     logging: LoggingParams = field(default_factory=LoggingParams)
+    score_model: ScoreModelParams = field(default_factory=ScoreModelParams)
+    runtime: RuntimeParams = field(default_factory=RuntimeParams)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict in params.yaml's shape (fine-tune overlays inlined)."""
@@ -384,6 +422,19 @@ class Params:
     def digest(self) -> str:
         """Stable short hash of the resolved params (for manifests)."""
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+    def result_dict(self) -> dict[str, Any]:
+        """What decides a training run's results: the seed, the training sections and selection.
+
+        Runtime knobs, applied profile names, logging, and the sweep/fine-tune/evaluate
+        sections (a member's or phase's overlay is already applied) are left out.
+        """
+        raw = self.to_dict()
+        return {key: raw[key] for key in ("seed", *TRAINING_SECTIONS, "selection")}
+
+    def result_digest(self) -> str:
+        """Stable short hash of :meth:`result_dict`."""
+        return hashlib.sha256(json.dumps(self.result_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
     def with_overlay(self, overlay: Mapping[str, Any], *, seed: int | None = None) -> Params:
         """A new validated Params with ``overlay`` deep-merged in (and the seed set)."""
@@ -557,6 +608,7 @@ def _check_lr_floor(params: Params) -> None:
 def params_from_dict(raw: Mapping[str, Any]) -> Params:
     """Validate a params mapping (params.yaml's content) into :class:`Params`."""
     raw = dict(raw)
+    raw.pop("params_check", None)  # the composition-time validation marker (graphqa.compat.hydra)
     finetune = _build_finetune(raw.pop("finetune", {}))
     params = _build(Params, raw, "")
     _check(0 <= params.seed <= SEED_MAX, "seed", f"seed {params.seed} is out of range; expected an integer in [0, {SEED_MAX}]")
@@ -673,10 +725,10 @@ def _env_int(var: str, text: str, minimum: int) -> int:
 
 # Runtime knobs that never change results: variable -> (section, key, parser)
 ENV_OVERRIDES: dict[str, tuple[str, str, typing.Callable[[str, str], Any]]] = {
-    "GRAPHQA_NUM_WORKERS": ("data", "num_workers", lambda var, text: _env_int(var, text, 0)),
-    "GRAPHQA_PIN_MEMORY": ("data", "pin_memory", _env_bool),
-    "GRAPHQA_PREFETCH": ("data", "prefetch_factor", lambda var, text: _env_int(var, text, 1)),
-    "GRAPHQA_PROGRESS_BAR": ("trainer", "enable_progress_bar", _env_bool),
+    "GRAPHQA_NUM_WORKERS": ("runtime", "num_workers", lambda var, text: _env_int(var, text, 0)),
+    "GRAPHQA_PIN_MEMORY": ("runtime", "pin_memory", _env_bool),
+    "GRAPHQA_PREFETCH": ("runtime", "prefetch_factor", lambda var, text: _env_int(var, text, 1)),
+    "GRAPHQA_PROGRESS_BAR": ("runtime", "progress_bar", _env_bool),
 }
 
 
@@ -685,7 +737,7 @@ def apply_env_overrides(
 ) -> tuple[Params, dict[str, Any]]:
     """Apply ``GRAPHQA_*`` runtime overrides; return the new params and what was applied.
 
-    The applied mapping (``{"data.num_workers": 4}``) belongs in the run manifest.
+    The applied mapping (``{"runtime.num_workers": 4}``) belongs in the run manifest.
     """
     environ = os.environ if environ is None else environ
     applied: dict[str, Any] = {}

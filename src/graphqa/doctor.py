@@ -181,8 +181,8 @@ def diagnose(params_path: Path | None = None, environ: Mapping[str, str] | None 
         precision_requested=params.trainer.precision,
         precision_resolved=resolve_precision(params.trainer.precision, accelerator),
         tf32_param=params.trainer.tf32,
-        num_workers=params.data.num_workers,
-        pin_memory=params.data.pin_memory,
+        num_workers=params.runtime.num_workers,
+        pin_memory=params.runtime.pin_memory,
         env_overrides=applied,
         problems=dvc_lock_problems(),
     )

@@ -43,7 +43,7 @@ class Trained:
 
 def ci_params(*overrides: str) -> Params:
     raw = composed(["ci_fast"], list(overrides), config_dir=ROOT / "params")
-    raw["trainer"]["enable_progress_bar"] = False
+    raw["runtime"]["progress_bar"] = False
     return params_from_dict(raw)
 
 

@@ -33,7 +33,7 @@ def test_doctor_json_reports_versions_devices_precision_and_workers(cli, monkeyp
         major = int(device["capability"].split(".")[0])
         assert device["tf32"] == (major >= 8)
     assert report["precision_auto"] == expected_auto_precision()
-    assert report["num_workers"] == 3 and report["env_overrides"] == {"data.num_workers": 3}
+    assert report["num_workers"] == 3 and report["env_overrides"] == {"runtime.num_workers": 3}
     assert report["params_source"].startswith("built-in defaults")
 
 

@@ -25,7 +25,7 @@ def test_predict_reproduces_the_evaluate_stage(trained, cli, tmp_path):
     from graphqa.evaluation.report import prediction_rows
 
     out = tmp_path / "preds.csv"
-    batch_size = trained.params.data.eval_batch_size  # evaluate's batching: the same arithmetic, bit for bit
+    batch_size = trained.params.runtime.eval_batch_size  # evaluate's batching: the same arithmetic, bit for bit
     result = cli("predict", "--model", trained.model_dir, "--graphs", trained.test_graphs, "--out", out,
                  "--labels", trained.test_labels, "--batch-size", str(batch_size))
     assert result.exit_code == 0, result.output

@@ -15,9 +15,14 @@ from graphqa.data import GraphBatch, GraphDataModule, SchemaMismatch
 _BASE = load_params(Path(__file__).resolve().parents[2] / "params.yaml")
 
 
-def _params(**data) -> Params:  # noqa: ANN003
-    """The repository's params with ``data`` overridden (and seed 11)."""
-    return _BASE.with_overlay({"data": data}, seed=11)
+_RUNTIME = {"num_workers", "pin_memory", "prefetch_factor", "persistent_workers", "eval_batch_size"}
+
+
+def _params(**keys) -> Params:  # noqa: ANN003
+    """The repository's params with ``data``/``runtime`` keys overridden (and seed 11)."""
+    overlay = {"data": {k: v for k, v in keys.items() if k not in _RUNTIME},
+               "runtime": {k: v for k, v in keys.items() if k in _RUNTIME}}
+    return _BASE.with_overlay(overlay, seed=11)
 
 
 def test_loaders_follow_params(packed_demo) -> None:  # noqa: ANN001
@@ -47,7 +52,7 @@ def test_loader_with_workers(packed_demo) -> None:  # noqa: ANN001
 def test_repo_params_build_a_datamodule(packed_demo, repo_root: Path) -> None:  # noqa: ANN001
     params = load_params(repo_root / "params.yaml")
     batch = next(iter(GraphDataModule(packed_demo.packed_dir, params).val_dataloader()))
-    assert batch.num_graphs == min(params.data.eval_batch_size, 16)
+    assert batch.num_graphs == min(params.runtime.eval_batch_size, 16)
 
 
 def test_schema_mismatch_between_store_and_schema(packed_demo, tmp_path: Path) -> None:  # noqa: ANN001

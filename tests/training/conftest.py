@@ -21,7 +21,7 @@ def make_params() -> Callable[..., Params]:
         profiles: Sequence[str] = [i for i in items if "=" not in i]
         overrides = [i for i in items if "=" in i]
         raw = composed(profiles, overrides, config_dir=CONFIG_DIR)
-        raw["trainer"]["enable_progress_bar"] = False
+        raw["runtime"]["progress_bar"] = False
         return params_from_dict(raw)
 
     return make

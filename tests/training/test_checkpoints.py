@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import shutil
 from pathlib import Path
@@ -13,6 +15,7 @@ from graphqa.data import FeatureSchema, SchemaMismatch
 from graphqa.inference.checkpoint import CheckpointError, load_checkpoint, load_network
 from graphqa.training.checkpoint import SafeCheckpointIO, init_from_checkpoint
 from graphqa.training.module import GraphQAModule
+from graphqa.training.resume import ResumeState, run_identity
 from graphqa.training.run import train_run
 
 
@@ -116,13 +119,16 @@ def test_code_carrying_checkpoints_are_refused_and_never_run(trained, packed_dem
     with pytest.raises(CheckpointError, match="refused"):
         init_from_checkpoint(module, evil, schema)
 
-    # a run asked to resume from such a last.ckpt starts clean instead
+    # a run whose saved resume state holds such a last.ckpt starts clean instead
     resumed_dir = tmp_path / "run"
-    (resumed_dir / "checkpoints").mkdir(parents=True)
-    shutil.copy(evil, resumed_dir / "checkpoints" / "last.ckpt")
-    summary = train_run(make_params("ci_fast", "resume", "trainer.max_epochs=1"), packed_demo.packed_dir,
-                        packed_demo.schema_path, resumed_dir)
-    assert summary["status"] == "completed" and summary["resumed_from"] is None
+    params = make_params("ci_fast", "resume", "trainer.max_epochs=1")
+    state = ResumeState(resumed_dir, run_identity(params, packed_demo.packed_dir, schema.digest(), None))
+    (state.state / "checkpoints").mkdir(parents=True)
+    shutil.copy(evil, state.state / "checkpoints" / "last.ckpt")
+    (state.folder / "identity.json").write_text(json.dumps(dataclasses.asdict(state.identity)))
+    assert state.usable()
+    summary = train_run(params, packed_demo.packed_dir, packed_demo.schema_path, resumed_dir)
+    assert summary["status"] == "completed" and summary["resumed"] is False
     assert any("refused" in r.getMessage() for r in caplog.records)
     assert not marker.exists(), "the pickled command ran"
 

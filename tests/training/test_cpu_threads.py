@@ -1,4 +1,4 @@
-"""trainer.cpu_threads sets torch's intra-op threads for CPU training."""
+"""runtime.cpu_threads sets torch's intra-op threads for CPU training."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def test_cpu_training_uses_the_configured_threads(tmp_path: Path, threads: int, 
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(2)
-        params = params_from_dict(composed(["cpu"], [f"trainer.cpu_threads={threads}"], config_dir=ROOT / "params"))
+        params = params_from_dict(composed(["cpu"], [f"runtime.cpu_threads={threads}"], config_dir=ROOT / "params"))
         build_trainer(params, tmp_path / "run")
         assert torch.get_num_threads() == (expected if expected is not None else 2)
     finally:

@@ -40,7 +40,7 @@ def _assert_best_metrics_match_single_process(run_dir: Path, packed_dir: Path, b
 @pytest.mark.slow
 def test_ddp_with_torchrun_gathers_whole_set_validation(packed_demo, tmp_path):
     raw = composed(["ci_fast", "ddp"], ["trainer.accelerator=cpu", "trainer.devices=2", "trainer.max_epochs=2",
-                                        "data.num_workers=0", "data.batch_size=16"], config_dir=ROOT / "params")
+                                        "runtime.num_workers=0", "data.batch_size=16"], config_dir=ROOT / "params")
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
     (tmp_path / "train.py").write_text(SCRIPT)
     run_dir = tmp_path / "run"
@@ -63,7 +63,7 @@ def test_ddp_with_torchrun_gathers_whole_set_validation(packed_demo, tmp_path):
 def test_ddp_training_stage_spawned_by_lightning(packed_demo, tmp_path):
     """The real train stage with the ddp profile on 2 CPU processes that Lightning launches itself."""
     raw = composed(["ci_fast", "ddp"], ["trainer.accelerator=cpu", "trainer.devices=2", "trainer.max_epochs=3",
-                                        "data.num_workers=0", "data.batch_size=16"], config_dir=ROOT / "params")
+                                        "runtime.num_workers=0", "data.batch_size=16"], config_dir=ROOT / "params")
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
     run_dir = tmp_path / "runs" / "baseline-222"
     result = subprocess.run(

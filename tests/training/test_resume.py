@@ -1,29 +1,52 @@
-"""A run killed with SIGKILL resumes from its last.ckpt with a gap-free, duplicate-free DVCLive history."""
+"""Resume: a run killed in the middle of a checkpoint write, its run directory then wiped (as `dvc repro`
+does before rerunning a stage), continues from the saved state and ends exactly where an uninterrupted run
+ends; any change to what the run depends on starts it fresh, saying why."""
 
 from __future__ import annotations
 
 import csv
+import json
+import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 
-from graphqa.compat.lightning import checkpoint_step
-from graphqa.inference.checkpoint import load_checkpoint
+from graphqa.training.resume import ResumeState, run_identity
 from graphqa.training.run import train_run
 
-EPOCHS = 14
-TRAIN_SCRIPT = (
-    "import sys\n"
-    "from graphqa.config import load_params\n"
-    "from graphqa.training.run import train_run\n"
-    "train_run(load_params(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4])\n"
-)
+EPOCHS = 8
+PROFILE = ("ci_fast", f"trainer.max_epochs={EPOCHS}", "data.batch_size=16", "trainer.log_every_n_steps=2")
+# Runs train_run in a child process that SIGKILLs itself half-way through writing its Nth checkpoint file.
+KILL_SCRIPT = """
+import os, signal, sys
+import graphqa.training.checkpoint as checkpoint_io
+from graphqa.config import load_params
+from graphqa.io import atomic_path
+from graphqa.training.run import train_run
+
+real_save, calls = checkpoint_io.atomic_torch_save, [0]
+
+def save_then_die(obj, target):
+    calls[0] += 1
+    if calls[0] < int(sys.argv[5]):
+        return real_save(obj, target)
+    import io, torch
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+        os.kill(os.getpid(), signal.SIGKILL)
+
+checkpoint_io.atomic_torch_save = save_then_die
+train_run(load_params(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4])
+"""
 
 
 def rows(run_dir: Path, name: str) -> list[dict[str, str]]:
@@ -38,74 +61,78 @@ def steps(run_dir: Path, name: str) -> list[int]:
     return [int(r["step"]) for r in rows(run_dir, name)]
 
 
-def kill_after_validations(cmd: list[str], run_dir: Path, validations: int, env: dict[str, str]) -> None:
-    """Start ``cmd``; SIGKILL it once ``validations`` epochs are validated and last.ckpt exists."""
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 240
-    try:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise AssertionError(f"training ended before it could be killed (rc {proc.returncode}):\n"
-                                     f"{proc.stderr.read()[-3000:]}")
-            if len(rows(run_dir, "val/loss")) >= validations and (run_dir / "checkpoints" / "last.ckpt").is_file():
-                proc.send_signal(signal.SIGKILL)
-                assert proc.wait(timeout=30) == -signal.SIGKILL
-                return
-            time.sleep(0.02)
-        raise AssertionError("training never reached the kill point")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+def test_run_killed_mid_checkpoint_write_resumes_to_the_uninterrupted_result(packed_demo, make_params, tmp_path,
+                                                                                scratch_dir):
+    uninterrupted = train_run(make_params(*PROFILE), packed_demo.packed_dir, packed_demo.schema_path,
+                              tmp_path / "reference")
+    assert uninterrupted["status"] == "completed"
+    assert not any((scratch_dir / "resume").glob("*")), "a completed run leaves no resume state"
 
-
-def test_killed_run_resumes_from_last_checkpoint(packed_demo, make_params, tmp_path, monkeypatch):
-    # 6 steps per epoch (96 graphs, batch 16): slow enough to be killed mid-run
-    params = make_params("ci_fast", f"trainer.max_epochs={EPOCHS}", "data.batch_size=16", "trainer.log_every_n_steps=2")
-    params_file = tmp_path / "params.yaml"
-    params_file.write_text(yaml.safe_dump(params.to_dict()))
     run_dir = tmp_path / "run"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "GRAPHQA_PROGRESS_BAR": "0"}
-    cmd = [sys.executable, "-c", TRAIN_SCRIPT, str(params_file), str(packed_demo.packed_dir),
-           str(packed_demo.schema_path), str(run_dir)]
-    kill_after_validations(cmd, run_dir, validations=3, env=env)
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump(make_params(*PROFILE).to_dict()))
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_SCRIPT, str(params_file), str(packed_demo.packed_dir),
+         str(packed_demo.schema_path), str(run_dir), "9"],
+        env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=600)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    assert not (run_dir / "summary.json").exists()  # it never finished
 
-    assert not (run_dir / "summary.json").exists()  # the killed run never finished
-    last = load_checkpoint(run_dir / "checkpoints" / "last.ckpt")
-    saved_epoch, saved_step = last["epoch"], checkpoint_step(last)
-    assert 0 <= saved_epoch < EPOCHS - 1
-    logged_before = {int(r["step"]): r["loss"] for r in rows(run_dir, "val/loss") if int(r["step"]) <= saved_step}
-    assert len(logged_before) == saved_epoch + 1
+    # `dvc repro` deletes a stage's outputs before running it again: nothing of the run dir survives
+    for name in ("checkpoints", "dvclive"):
+        assert (run_dir / name).is_dir()
+    shutil.rmtree(run_dir)
 
-    # resume (the `resume` profile)
-    monkeypatch.setenv("GRAPHQA_PROGRESS_BAR", "0")
-    resumed = make_params("ci_fast", "resume", f"trainer.max_epochs={EPOCHS}", "data.batch_size=16",
-                          "trainer.log_every_n_steps=2")
-    assert resumed.trainer.resume
-    summary = train_run(resumed, packed_demo.packed_dir, packed_demo.schema_path, run_dir)
-    assert summary["status"] == "completed" and summary["epochs_run"] == EPOCHS
-    assert summary["resumed_from"].endswith("last.ckpt")
-    assert summary["started_at_epoch"] == saved_epoch + 1  # continued, did not start over
+    resumed = train_run(make_params(*PROFILE, "resume"), packed_demo.packed_dir, packed_demo.schema_path, run_dir)
+    assert resumed["status"] == "completed" and resumed["resumed"] is True
+    assert 0 < resumed["started_at_epoch"] < EPOCHS  # continued, did not start over
 
-    # one validation per epoch, evenly spaced steps: no gap, no duplicate
+    # the same result as the uninterrupted run (deterministic: true in ci_fast)
+    for key in ("score", "val_loss", "val_spearman", "epoch"):
+        assert resumed["best"][key] == pytest.approx(uninterrupted["best"][key], abs=1e-6), key
+    for key, value in uninterrupted["last_val_metrics"].items():
+        assert resumed["last_val_metrics"][key] == pytest.approx(value, abs=1e-6, nan_ok=True), key
+    # no checkpoint of the killed attempt survives unless it is in the final ranking
+    names = sorted(p.name for p in (run_dir / "checkpoints").glob("*.ckpt"))
+    assert names == sorted(p.name for p in (tmp_path / "reference" / "checkpoints").glob("*.ckpt"))
+
+    # one validation per epoch, evenly spaced steps: no gap, no duplicate, same history as uninterrupted
     val_steps = steps(run_dir, "val/loss")
-    assert len(val_steps) == EPOCHS
-    assert len(set(np.diff(val_steps))) == 1 and np.diff(val_steps)[0] > 0, val_steps
-    epochs = [int(float(r["epoch"])) for r in rows(run_dir, "epoch")]
-    assert sorted(set(epochs)) == list(range(EPOCHS))
+    assert len(val_steps) == EPOCHS and len(set(np.diff(val_steps))) == 1, val_steps
     for name in ("epoch", "train/loss_step", "train/loss_epoch", "val/spearman", "lr"):
         series = steps(run_dir, name)
         assert series == sorted(set(series)), f"{name}: steps repeat or go back: {series}"
-    train_epochs = steps(run_dir, "train/loss_epoch")
-    assert len(train_epochs) == EPOCHS and len(set(np.diff(train_epochs))) == 1
+        assert series == steps(tmp_path / "reference", name), name
+    assert not any((scratch_dir / "resume").glob("*")), "the resumed run cleaned its saved state when it completed"
 
-    # the killed process's history up to its checkpoint is kept as it was; the rest is new
-    kept = {int(r["step"]): r["loss"] for r in rows(run_dir, "val/loss") if int(r["step"]) <= saved_step}
-    assert kept == logged_before
 
-    # a completed run with the same params is returned as is (runtime knobs do not count)
-    best = run_dir / "checkpoints" / "best.ckpt"
-    mtime = best.stat().st_mtime_ns
-    monkeypatch.setenv("GRAPHQA_NUM_WORKERS", "0")
-    again = train_run(resumed, packed_demo.packed_dir, packed_demo.schema_path, run_dir)
-    assert again == summary and best.stat().st_mtime_ns == mtime
+def test_saved_state_is_used_only_for_the_same_inputs(packed_demo, make_params, tmp_path, caplog):
+    params = make_params(*PROFILE)
+    schema_digest = json.loads(packed_demo.schema_path.read_text()).get("digest") or "schema"
+    state = ResumeState(tmp_path / "run", run_identity(params, packed_demo.packed_dir, schema_digest, None))
+    (state.state / "checkpoints").mkdir(parents=True)
+    (state.state / "checkpoints" / "last.ckpt").write_bytes(b"saved")
+    (state.folder / "identity.json").write_text(json.dumps(state.identity.__dict__))
+    assert state.usable()
+
+    caplog.set_level(logging.INFO)
+    # inverted labels change the packed data's hash; a new learning rate the params; a new init checkpoint …
+    relabelled = tmp_path / "packed"
+    shutil.copytree(packed_demo.packed_dir, relabelled)
+    labels = next(relabelled.rglob("*.npy"))
+    labels.write_bytes(labels.read_bytes()[:-1] + bytes([labels.read_bytes()[-1] ^ 1]))
+    cases = {
+        "packed data": run_identity(params, relabelled, schema_digest, None),
+        "params": run_identity(make_params(*PROFILE, "optimizer.lr=0.0123"), packed_demo.packed_dir,
+                               schema_digest, None),
+        "initial checkpoint": run_identity(params, packed_demo.packed_dir, schema_digest, packed_demo.schema_path),
+    }
+    for reason, identity in cases.items():
+        caplog.clear()
+        assert not ResumeState(tmp_path / "run", identity, state.folder.parent).usable()
+        assert any(reason in r.getMessage() and "starting from the beginning" in r.getMessage()
+                   for r in caplog.records), (reason, [r.getMessage() for r in caplog.records])
+    # runtime knobs are not part of a run's identity
+    runtime = run_identity(make_params(*PROFILE, "runtime.num_workers=2", "runtime.eval_batch_size=7"),
+                           packed_demo.packed_dir, schema_digest, None)
+    assert ResumeState(tmp_path / "run", runtime, state.folder.parent).usable()

@@ -69,7 +69,7 @@ def test_ci_fast_run_learns_and_every_output_loads(learning_demo, make_params, t
     for path in ckpt_dir.glob("*.ckpt"):
         checkpoint = torch.load(path, weights_only=True)  # loads without unpickling code
         assert checkpoint["graphqa"]["schema"] == schema.to_dict()
-        assert params_from_dict(checkpoint["graphqa"]["params"]) == params
+        assert params_from_dict(checkpoint["graphqa"]["params"]).result_dict() == params.result_dict()
         assert load_checkpoint(path)["graphqa"]["schema_digest"] == schema.digest()
 
     best = load_checkpoint(ckpt_dir / "best.ckpt")
@@ -82,7 +82,7 @@ def test_ci_fast_run_learns_and_every_output_loads(learning_demo, make_params, t
 
     # validation metrics are whole-set: the exported network reproduces them from the store
     model, loaded_schema, loaded_params = load_network(ckpt_dir / "best.ckpt")
-    assert loaded_schema.digest() == schema.digest() and loaded_params == params
+    assert loaded_schema.digest() == schema.digest() and loaded_params.result_dict() == params.result_dict()
     val = PackedGraphStore.open(learning_demo.packed_dir / "val")
     pred = predict_store(model, val, batch_size=7, device="cpu")
     assert pred.shape == (len(val),)
@@ -95,13 +95,13 @@ def test_ci_fast_run_learns_and_every_output_loads(learning_demo, make_params, t
     assert json.loads((run_dir / "summary.json").read_text()) == json.loads(json.dumps(summary))
     assert summary["train_graphs_per_s"] > 0 and summary["wall_time_s"] > 0
     manifest = json.loads((run_dir / "run_manifest.json").read_text())
-    assert manifest["params_hash"] == params.digest() and manifest["params"] == params.to_dict()
+    assert manifest["params_hash"] == params.result_digest() and manifest["params"] == params.to_dict()
     assert manifest["schema_hash"] == schema.digest()
     assert manifest["data_hash"] == hash_files(learning_demo.packed_dir)
     assert manifest["precision"] == {"requested": "32-true", "resolved": "32-true"}
     assert manifest["seed"] == params.seed and manifest["device"]["accelerator"] == "cpu"
     assert manifest["packages"]["torch"] == importlib.metadata.version("torch")
-    assert manifest["env_overrides"] == {"data.num_workers": 0}
+    assert manifest["env_overrides"] == {"runtime.num_workers": 0}
     assert {"commit", "dirty"} <= set(manifest["git"]) and manifest["wall_time_s"] > 0
     live = json.loads((run_dir / "dvclive" / "metrics.json").read_text())
     assert live["val"]["spearman"] == pytest.approx(rho[-1], abs=1e-6)
@@ -150,7 +150,7 @@ def test_profiling_writes_its_report_into_the_run_dir(packed_demo, make_params, 
     report = run_dir / "profiler" / "fit-advanced.txt"
     assert report.is_file() and "training_step" in report.read_text()
     manifest = json.loads((run_dir / "run_manifest.json").read_text())
-    assert manifest["env_overrides"] == {"data.num_workers": 0, "data.pin_memory": False}
+    assert manifest["env_overrides"] == {"runtime.num_workers": 0, "runtime.pin_memory": False}
     expected = "bf16-mixed"  # honoured on CPU too (Lightning's CPU autocast)
     assert manifest["precision"]["resolved"] == summary["precision"] == expected
 

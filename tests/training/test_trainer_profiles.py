@@ -115,7 +115,7 @@ def test_trainer_gets_what_the_profile_says(name, tmp_path, monkeypatch, torch_f
         assert trainer.profiler.dirpath == str(run_dir / "profiler")
 
     # progress bar, callbacks, loggers
-    assert (trainer.progress_bar_callback is not None) == t.enable_progress_bar
+    assert (trainer.progress_bar_callback is not None) == params.runtime.progress_bar
     ckpt = [cb for cb in trainer.callbacks if isinstance(cb, RankedCheckpoint)]
     assert len(ckpt) == 1 and ckpt[0].save_top_k == params.checkpoint.save_top_k
     assert ckpt[0].monitor == "val/selection" and ckpt[0].mode == "min"

@@ -33,7 +33,7 @@ class BatchView(Dataset):
 
 
 class GraphDataModule(L.LightningDataModule):
-    """Train / val / test loaders over packed stores, configured by ``params.data`` and ``params.seed``.
+    """Train / val / test loaders over packed stores, configured by ``params.data``, ``params.runtime`` and ``params.seed``.
 
     Example::
 
@@ -82,24 +82,24 @@ class GraphDataModule(L.LightningDataModule):
 
     def loader(self, split: str, *, train: bool) -> DataLoader:
         """A DataLoader of :class:`GraphBatch` over ``split`` (training order and batch size if ``train``)."""
-        data = self.params.data
+        data, runtime = self.params.data, self.params.runtime
         store = self.store(split)
         sampler = GraphBatchSampler(
             len(store),
-            data.batch_size if train else data.eval_batch_size,
+            data.batch_size if train else runtime.eval_batch_size,
             shuffle=data.shuffle if train else False,
             drop_last=data.drop_last if train else False,
             seed=self.params.seed,
         )
-        workers = data.num_workers
+        workers = runtime.num_workers
         return DataLoader(
             BatchView(store),
             sampler=sampler,
             batch_size=None,
             num_workers=workers,
-            pin_memory=data.pin_memory,
-            prefetch_factor=data.prefetch_factor if workers > 0 else None,
-            persistent_workers=data.persistent_workers if workers > 0 else False,
+            pin_memory=runtime.pin_memory,
+            prefetch_factor=runtime.prefetch_factor if workers > 0 else None,
+            persistent_workers=runtime.persistent_workers if workers > 0 else False,
         )
 
     def train_dataloader(self) -> DataLoader:

@@ -55,17 +55,7 @@ class Predictor:
     @classmethod
     def load(cls, path: Path | str) -> Predictor:
         """From an exported model dir (``model.json``) or a single ``.ckpt``."""
-        path = Path(path)
-        if path.is_dir():
-            spec_path = path / MODEL_FILE
-            if not spec_path.is_file():
-                raise FileNotFoundError(f"{path}: not an exported model (no {MODEL_FILE}); "
-                                        "expected the evaluate stage's artifacts/model or a .ckpt file")
-            spec = read_json(spec_path)
-            return cls.from_checkpoints([path / name for name in spec["checkpoints"]])
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: model not found (expected an exported model dir or a .ckpt)")
-        return cls.from_checkpoints([path])
+        return cls.from_checkpoints(model_checkpoints(path))
 
     def predict(self, store: Any, batch_size: int = 128, device: str = "cpu") -> np.ndarray:
         """Predicted DockQ for every graph of ``store``, in store order (the members' mean)."""
@@ -83,6 +73,20 @@ class Predictor:
         kind = "single" if len(names) == 1 else "ensemble"
         write_json(out_dir / MODEL_FILE, {"kind": kind, "checkpoints": names, "schema": SCHEMA_FILE, **info})
         return out_dir
+
+
+def model_checkpoints(path: Path | str) -> list[Path]:
+    """The checkpoint files of an exported model dir (``model.json``), or ``[path]`` for a ``.ckpt``."""
+    path = Path(path)
+    if path.is_dir():
+        spec_path = path / MODEL_FILE
+        if not spec_path.is_file():
+            raise FileNotFoundError(f"{path}: not an exported model (no {MODEL_FILE}); "
+                                    "expected the evaluate stage's artifacts/model or a .ckpt file")
+        return [path / name for name in read_json(spec_path)["checkpoints"]]
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: model not found (expected an exported model dir or a .ckpt)")
+    return [path]
 
 
 def ensemble_mean(predictions: Sequence[Any]) -> np.ndarray:

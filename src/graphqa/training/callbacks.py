@@ -13,9 +13,10 @@ import numpy as np
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 
+from graphqa.compat.lightning import local_checkpoint_state, portable_checkpoint_state
 from graphqa.config import Params
 from graphqa.io import atomic_copy, write_json
-from graphqa.runs.run_dir import CHECKPOINT_FILENAME, RANKED_NAMES, RunDir
+from graphqa.runs.run_dir import CHECKPOINT_FILENAME, LAST_CHECKPOINT, RANKED_NAMES, RunDir
 from graphqa.training.module import MONITOR
 
 log = logging.getLogger(__name__)
@@ -33,9 +34,64 @@ class RankedCheckpoint(ModelCheckpoint):
     ``second_best.ckpt`` and ``third_best.ckpt`` (as many as exist).
     """
 
-    def __init__(self, dirpath: Path, save_top_k: int = 3, save_last: bool = True) -> None:
+    def __init__(self, dirpath: Path, save_top_k: int = 3) -> None:
+        # last.ckpt is always written: it is what an interrupted run resumes from (training.resume);
+        # keep_only_ranked() drops it at the end unless checkpoint.save_last asks to keep it.
         super().__init__(dirpath=str(dirpath), filename=CHECKPOINT_FILENAME, monitor=MONITOR, mode="min",
-                         save_top_k=save_top_k, save_last=save_last, auto_insert_metric_name=False)
+                         save_top_k=save_top_k, save_last=True, auto_insert_metric_name=False)
+        self.resume_state: Any = None  # a training.resume.ResumeState: mirrors what a resumed run needs
+        self._last_saved: tuple[int, int] | None = None
+        self._history_pending = False
+
+    # The project root is the working directory (DVC runs stage commands there): paths stored relative to
+    # it keep checkpoint bytes identical between workspaces (graphqa.compat.lightning).
+    def state_dict(self) -> dict[str, Any]:
+        return portable_checkpoint_state(super().state_dict(), Path.cwd())
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(local_checkpoint_state(state_dict, Path.cwd()))
+
+    def _saved_since_last_call(self) -> bool:
+        last = Path(self.dirpath or ".") / LAST_CHECKPOINT
+        try:
+            stat = last.stat()
+        except OSError:
+            return False
+        key = (stat.st_mtime_ns, stat.st_size)
+        changed, self._last_saved = key != self._last_saved, key
+        return changed
+
+    def _after_possible_save(self, trainer: L.Trainer) -> None:
+        if self.resume_state is not None and trainer.is_global_zero and self._saved_since_last_call():
+            self.resume_state.save()
+            self._history_pending = True
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # The train-epoch metrics of the epoch that was just saved are logged after every epoch-end hook:
+        # the mirrored history gets them now, before this epoch changes anything.
+        if self._history_pending and self.resume_state is not None and trainer.is_global_zero:
+            self.resume_state.save_history()
+        self._history_pending = False
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().on_validation_end(trainer, pl_module)
+        self._after_possible_save(trainer)
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().on_train_epoch_end(trainer, pl_module)
+        self._after_possible_save(trainer)
+
+    def keep_only_ranked(self, keep_last: bool) -> list[str]:
+        """Delete checkpoints that are neither kept top-k nor ranked copies (a killed attempt's, for one);
+        ``last.ckpt`` too unless ``keep_last``. Returns the names removed."""
+        dirpath = Path(self.dirpath or ".")
+        keep = {Path(p).name for p in self.best_k_models} | set(RANKED_NAMES)
+        if keep_last:
+            keep.add(LAST_CHECKPOINT)
+        removed = sorted(p.name for p in dirpath.glob("*.ckpt") if p.name not in keep)
+        for name in removed:
+            (dirpath / name).unlink()
+        return removed
 
     def ranked(self) -> list[tuple[str, float]]:
         """``(path, score)`` of the kept checkpoints, best first."""
@@ -219,7 +275,7 @@ def build_callbacks(params: Params, run_dir: Path) -> list[Callback]:
     """The callbacks every run gets (plus early stopping and diagnostics when enabled)."""
     run = RunDir(run_dir)
     callbacks: list[Callback] = [
-        RankedCheckpoint(run.checkpoints, params.checkpoint.save_top_k, params.checkpoint.save_last),
+        RankedCheckpoint(run.checkpoints, params.checkpoint.save_top_k),
         NonFiniteLossGuard(params.trainer.log_every_n_steps),
         SpeedMeter(),
     ]

@@ -13,20 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 
 from graphqa.inference.checkpoint import EXTRAS_KEY, CheckpointError, load_checkpoint, network_weights
-from graphqa.io import atomic_path, read_json
+from graphqa.io import atomic_torch_save, read_json
 
 log = logging.getLogger(__name__)
-
-
-def atomic_torch_save(obj: Any, path: str | os.PathLike[str]) -> Path:
-    """``torch.save`` to a temporary file beside ``path``, then rename onto it."""
-    with atomic_path(path, suffix=".tmp") as tmp:
-        torch.save(obj, tmp)
-    return Path(path)
 
 
 class SafeCheckpointIO(TorchCheckpointIO):

@@ -8,7 +8,6 @@ import logging
 import platform
 import subprocess
 import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -84,19 +83,21 @@ def build_manifest(
     precision: str,
     accelerator: str,
     env_overrides: Mapping[str, Any],
-    wall_time_s: float,
-    started_at: float,
     world_size: int = 1,
     data_hash: str | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The manifest dict (docs/ARCHITECTURE.md, "Run directories")."""
+    """The manifest dict (docs/ARCHITECTURE.md, "Run directories").
+
+    Nothing wall-clock here (it is a DVC output: identical runs write identical bytes);
+    timings go to the run's ``timing.json``.
+    """
     return {
         "git": git_state(),
         "data_hash": data_hash if data_hash is not None else hash_files(packed_dir),
         "packed_dir": str(packed_dir),
         "schema_hash": schema_digest,
-        "params_hash": params.digest(),
+        "params_hash": params.result_digest(),
         "params": params.to_dict(),
         "seed": params.seed,
         "device": device_info(accelerator),
@@ -106,8 +107,6 @@ def build_manifest(
         "deterministic": params.trainer.deterministic,
         "packages": package_versions(),
         "env_overrides": dict(env_overrides),
-        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started_at)),
-        "wall_time_s": round(wall_time_s, 3),
         "command": sys.argv,
         **(dict(extra) if extra else {}),
     }

@@ -18,6 +18,7 @@ from graphqa.evaluation.selection import selection_score
 from graphqa.inference.checkpoint import EXTRAS_KEY, FORMAT_VERSION
 from graphqa.models import build_model
 from graphqa.training.losses import training_loss
+from graphqa.training.resume import seed_epoch
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,13 @@ log = logging.getLogger(__name__)
 VAL_THRESHOLDS = qa_metrics.DEFAULT_THRESHOLDS
 VAL_TOP_K = qa_metrics.DEFAULT_TOP_K
 MONITOR = "val/selection"
+
+
+def _saved(params: Params) -> dict[str, Any]:
+    """Params as checkpoints store them: without the runtime section (it never changes results)."""
+    raw = params.to_dict()
+    raw.pop("runtime", None)
+    return raw
 
 
 def cosine_with_warmup(warmup_steps: int, total_steps: int, min_ratio: float):
@@ -55,8 +63,8 @@ class GraphQAModule(L.LightningModule):
         self.schema_dict: dict[str, Any] = dict(schema or {})
         self.schema_digest = schema_digest
         self.model = build_model(params.model.arch, node_dim, edge_dim, params.model)
-        # primitives only: checkpoints must load with weights_only=True
-        self.save_hyperparameters({"node_dim": int(node_dim), "edge_dim": int(edge_dim), "params": params.to_dict()})
+        # primitives only (weights_only=True loading), and no runtime knobs: checkpoints of identical runs are identical bytes
+        self.save_hyperparameters({"node_dim": int(node_dim), "edge_dim": int(edge_dim), "params": _saved(params)})
         self._val_batches: list[tuple[Tensor, Tensor, Tensor, Tensor]] = []
         self.last_validation: dict[str, np.ndarray] | None = None
         self.last_val_metrics: dict[str, float] = {}
@@ -81,8 +89,8 @@ class GraphQAModule(L.LightningModule):
             "node_dim": self.model.node_dim,
             "edge_dim": self.model.edge_dim,
             "schema": self.schema_dict,
-            "params": self.run_params.to_dict(),
-            "params_digest": self.run_params.digest(),
+            "params": _saved(self.run_params),
+            "params_digest": self.run_params.result_digest(),
             "schema_digest": self.schema_digest,
             # the validation metrics this checkpoint was scored on (plain floats)
             "val_metrics": {k: float(v) for k, v in self.last_val_metrics.items()},
@@ -107,6 +115,11 @@ class GraphQAModule(L.LightningModule):
         return terms.total
 
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        if batch_idx == 0:
+            # Each epoch's random draws (dropout) depend on (seed, epoch) alone, so a resumed run matches an
+            # uninterrupted one. At the first batch, not at epoch start: on resume Lightning creates the loader
+            # iterator (which draws from torch's RNG) before the epoch-start hooks, otherwise after them.
+            seed_epoch(self.run_params.seed, self.current_epoch)
         # Linear warmup for schedulers without one of their own (reduce_on_plateau, none): the
         # learning rate of optimizer step k (0-based) is base * (k + 1) / warmup_steps.
         step = self.trainer.global_step

@@ -1,82 +1,22 @@
 """One full training run: data, model, Trainer, fit, ranked checkpoints, summary and manifest.
 
-The run directory's layout is :class:`graphqa.runs.RunDir`'s.
+The run directory's layout is :class:`graphqa.runs.RunDir`'s; resume state lives
+outside it (:mod:`graphqa.training.resume`).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
 import logging
 import math
 import time
 from pathlib import Path
 from typing import Any
 
-from graphqa.config import TRAINING_SECTIONS, Params, apply_env_overrides
-from graphqa.io import ensure_writable_dir, read_json, write_json
+from graphqa.config import Params, apply_env_overrides
+from graphqa.io import ensure_writable_dir, write_json
 from graphqa.runs.run_dir import RunDir
 
 log = logging.getLogger(__name__)
-
-# Knobs that never change a run's results (docs/ARCHITECTURE.md, "Params") and the resume switch itself.
-RUNTIME_KEYS = {
-    "data": ("num_workers", "pin_memory", "prefetch_factor", "persistent_workers"),
-    "trainer": ("enable_progress_bar", "resume"),
-}
-
-
-def result_digest(params: Params) -> str:
-    """Hash of what determines a run's results: seed, training sections and selection, minus runtime knobs."""
-    raw = params.to_dict()
-    core: dict[str, Any] = {"seed": raw["seed"], "selection": raw["selection"]}
-    for section in TRAINING_SECTIONS:
-        core[section] = {k: v for k, v in raw[section].items() if k not in RUNTIME_KEYS.get(section, ())}
-    return hashlib.sha256(json.dumps(core, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _completed_summary(run: RunDir, digest: str) -> dict[str, Any] | None:
-    if not run.summary_file.is_file():
-        return None
-    try:
-        summary = read_json(run.summary_file)
-    except ValueError:
-        return None
-    if summary.get("status") == "completed" and summary.get("result_digest") == digest and run.best_checkpoint.is_file():
-        return summary
-    return None
-
-
-def _resume_checkpoint(run: RunDir, params: Params, schema_digest: str) -> tuple[Path, dict[str, Any]] | None:
-    """``last.ckpt`` if it loads and fits this run's network; else None (with a warning)."""
-    from graphqa.inference.checkpoint import EXTRAS_KEY, CheckpointError, load_checkpoint
-
-    last = run.last_checkpoint
-    if not last.is_file():
-        log.info("resume: no %s yet; starting the run from the beginning", last)
-        return None
-    try:
-        checkpoint = load_checkpoint(last)
-    except CheckpointError as exc:
-        log.warning("resume: %s; starting the run from the beginning", exc)
-        return None
-    extras = checkpoint[EXTRAS_KEY]
-    saved_model = extras.get("params", {}).get("model")
-    if saved_model != dataclasses.asdict(params.model):
-        log.warning("resume: %s was trained with different model params; starting from the beginning", last)
-        return None
-    saved_schema = extras.get("schema_digest")
-    if saved_schema is not None and saved_schema != schema_digest:
-        log.warning("resume: %s was trained on a different feature schema; starting from the beginning", last)
-        return None
-    ignored = {f"{section}.{key}" for section, keys in RUNTIME_KEYS.items() for key in keys} | {"profiles"}
-    changed = [k for k in changed_keys(extras.get("params", {}), params.to_dict())
-               if k not in ignored and not k.startswith(("profiles.", "sweep.", "finetune.", "evaluate.", "logging."))]
-    if changed:
-        log.warning("resume: continuing %s although these params changed since it was written: %s "
-                    "(optimizer, scheduler and loop state come from the checkpoint)", last, ", ".join(changed))
-    return last, checkpoint
 
 
 def _best_record(ckpt_cb: Any, module: Any) -> dict[str, Any]:
@@ -112,19 +52,6 @@ def _stopped_by(trainer: Any, params: Params) -> str:
     return "max_epochs"
 
 
-def changed_keys(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:
-    """Dotted keys whose values differ between two nested params dicts."""
-    keys = []
-    for key in sorted(set(old) | set(new)):
-        a, b = old.get(key), new.get(key)
-        name = f"{prefix}{key}"
-        if isinstance(a, dict) and isinstance(b, dict):
-            keys += changed_keys(a, b, f"{name}.")
-        elif a != b:
-            keys.append(name)
-    return keys
-
-
 def _finite(value: Any) -> float | None:
     try:
         value = float(value)
@@ -139,10 +66,12 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
 
     * ``init_from``: initialise the weights from that checkpoint (fine-tuning),
       with fresh optimizer and scheduler; its schema must match.
-    * ``params.trainer.resume``: a completed run with the same result-relevant
-      params is returned as is; otherwise the run continues from its own
-      ``checkpoints/last.ckpt`` (optimizer, scheduler, epoch, DVCLive step).
-      Without resume the run dir's previous outputs are cleared first.
+    * ``params.runtime.resume``: continue from the state an interrupted run of
+      this directory saved (:class:`~graphqa.training.resume.ResumeState`), but
+      only if its params, packed data, schema, initial checkpoint and code are
+      all the same; otherwise start fresh, saying which differs. Without resume
+      the run directory's previous outputs are cleared first. A completed run
+      removes its saved state.
 
     Raises ``TrainingDivergedError`` (a RuntimeError) when the loss becomes
     NaN/inf; summary.json then says ``failed`` and names epoch and batch.
@@ -150,11 +79,13 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
     from graphqa.compat.dvclive import dedupe_history, trim_history
     from graphqa.compat.lightning import checkpoint_step
     from graphqa.data import FeatureSchema, GraphDataModule
+    from graphqa.inference.checkpoint import CheckpointError, load_checkpoint
     from graphqa.training.callbacks import RankedCheckpoint, SpeedMeter, find_callback
     from graphqa.training.checkpoint import init_from_checkpoint
     from graphqa.training.loggers import remember_logger_ids
-    from graphqa.training.manifest import build_manifest, hash_files, write_manifest
+    from graphqa.training.manifest import build_manifest, write_manifest
     from graphqa.training.module import GraphQAModule
+    from graphqa.training.resume import ResumeState, run_identity
     from graphqa.training.trainer import build_trainer, resolve_accelerator, training_data_params
 
     started = time.time()
@@ -163,20 +94,21 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
     run_dir = ensure_writable_dir(Path(run_dir))
     run = RunDir(run_dir)
     packed_dir, schema_path = Path(packed_dir), Path(schema_path)
-    digest = result_digest(params)
 
     schema = FeatureSchema.load(schema_path)
+    identity = run_identity(params, packed_dir, schema.digest(), init_from)
+    resume_state = ResumeState(run_dir, identity)
     resume_from: Path | None = None
-    if params.trainer.resume:
-        done = _completed_summary(run, digest)
-        if done is not None:
-            log.info("%s: already completed with these params; nothing to do (resume)", run_dir)
-            return done
-        found = _resume_checkpoint(run, params, schema.digest())
-        if found is not None:
-            resume_from, checkpoint = found
+    if params.runtime.resume and resume_state.usable():
+        resume_from = resume_state.restore()
+        try:
+            checkpoint = load_checkpoint(resume_from, require_extras=False)
+        except CheckpointError as exc:  # corrupt or unsafe: never loaded, the run starts over
+            log.warning("resume: %s; starting from the beginning", exc)
+            resume_from = None
+        else:
             removed = trim_history(run.dvclive_history, checkpoint_step(checkpoint))
-            log.info("resuming %s from %s (epoch %s)%s", run_dir, resume_from, checkpoint.get("epoch"),
+            log.info("resuming %s from its saved state (epoch %s)%s", run_dir, checkpoint.get("epoch"),
                      f"; dropped {removed} DVCLive rows logged after it" if removed else "")
     if resume_from is None:
         run.clear()
@@ -191,9 +123,11 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
         init_from_checkpoint(module, init_from, schema)
 
     trainer = build_trainer(params, run_dir, resume=resume_from is not None)
+    ranked_checkpoints = find_callback(trainer, RankedCheckpoint)
+    if ranked_checkpoints is not None:
+        ranked_checkpoints.resume_state = resume_state
     accelerator = resolve_accelerator(params.trainer.accelerator)
     precision = str(trainer.precision)  # what the Trainer really runs (resolve_precision's answer)
-    data_hash = hash_files(packed_dir) if trainer.is_global_zero else None
 
     status, error, summary = "running", None, {}
     try:
@@ -210,6 +144,8 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
             speed = find_callback(trainer, SpeedMeter)
             # Lightning logs `epoch` with both the validation and the train-epoch metrics at one step
             dedupe_history(run.dvclive_history)
+            if ckpt_cb is not None and status == "completed":
+                ckpt_cb.keep_only_ranked(keep_last=params.checkpoint.save_last)
             wall = time.time() - started
             summary = {
                 "status": status,
@@ -223,30 +159,33 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
                 "epochs_run": int(trainer.current_epoch),
                 "global_step": int(trainer.global_step),
                 "stopped_by": _stopped_by(trainer, params) if status == "completed" else None,
-                "resumed_from": str(resume_from) if resume_from else None,
+                "resumed": resume_from is not None,
                 "started_at_epoch": speed.first_epoch if speed else None,
                 "init_from": str(init_from) if init_from else None,
                 "last_val_metrics": {k: _finite(v) for k, v in module.last_val_metrics.items()},
-                "wall_time_s": round(wall, 3),
-                "train_graphs_per_s": _finite(speed.graphs_per_second) if speed else None,
-                "epoch_time_s": round(sum(speed.epoch_seconds) / len(speed.epoch_seconds), 3)
-                if speed and speed.epoch_seconds else None,
                 "precision": precision,
-                "params_digest": params.digest(),
-                "result_digest": digest,
+                "params_digest": params.result_digest(),
             }
             write_json(run.summary_file, summary)
             write_manifest(run_dir, build_manifest(
                 params, packed_dir=packed_dir, schema_digest=schema.digest(), precision=precision,
-                accelerator=accelerator, env_overrides=env_applied, wall_time_s=wall, started_at=started,
-                world_size=trainer.world_size, data_hash=data_hash,
-                extra={"status": status, "init_from": str(init_from) if init_from else None,
-                       "resumed_from": str(resume_from) if resume_from else None},
+                accelerator=accelerator, env_overrides=env_applied, world_size=trainer.world_size,
+                data_hash=identity.packed_data,
+                extra={"status": status, "init_from": str(init_from) if init_from else None},
             ))
+            # Wall-clock figures vary between identical runs: kept out of DVC's outputs (byte-stable hashes).
+            write_json(run.timing_file, {
+                "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+                "wall_time_s": round(wall, 3),
+                "train_graphs_per_s": _finite(speed.graphs_per_second) if speed else None,
+                "epoch_time_s": round(sum(speed.epoch_seconds) / len(speed.epoch_seconds), 3)
+                if speed and speed.epoch_seconds else None,
+            })
             remember_logger_ids(trainer.loggers, run_dir)
     if not trainer.is_global_zero:  # rank 0 writes the run's files and owns its summary
         return {"status": status, "global_rank": trainer.global_rank}
     if status == "completed":
+        resume_state.clear()
         log.info("%s: best selection score %s at epoch %s (%s)", run_dir, summary["best"].get("score"),
                  summary["best"].get("epoch"), summary["best"].get("checkpoint"))
     return summary

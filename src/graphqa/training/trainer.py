@@ -123,7 +123,7 @@ def build_trainer(
     run_dir = Path(run_dir)
     t = params.trainer
     set_tf32(t.tf32)
-    set_cpu_threads(t.cpu_threads, t.accelerator)
+    set_cpu_threads(params.runtime.cpu_threads, t.accelerator)
     precision = resolve_precision(t.precision, t.accelerator)
     if callbacks is None:
         callbacks = build_callbacks(params, run_dir)
@@ -152,7 +152,7 @@ def build_trainer(
         detect_anomaly=t.detect_anomaly,
         profiler=build_profiler(t.profiler, run_dir),
         log_every_n_steps=t.log_every_n_steps,
-        enable_progress_bar=t.enable_progress_bar,
+        enable_progress_bar=params.runtime.progress_bar,
         enable_model_summary=params.logging.verbose,
         sync_batchnorm=t.sync_batchnorm,
         use_distributed_sampler=False,

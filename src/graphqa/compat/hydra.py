@@ -1,0 +1,39 @@
+"""Validation inside DVC's Hydra composition (an OmegaConf resolver), here and nowhere else.
+
+``params/config.yaml`` ends with ``params_check: ${graphqa_check:}``. When DVC
+(or ``graphqa params compose``) composes and resolves the config, the resolver
+receives the whole composed tree (OmegaConf's ``_root_``), validates it with
+:func:`graphqa.config.params_from_dict` and resolves to ``passed``; a
+:class:`~graphqa.config.ParamsError` aborts the composition. Relies on public
+OmegaConf API (``register_new_resolver`` with ``_root_``) and on DVC importing
+the project's ``hydra_plugins`` package before composing (checked by
+``tests/compat/test_upstream.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+RESOLVER = "graphqa_check"
+CHECK_KEY = "params_check"
+PASSED = "passed"
+
+
+def check_composed(root: Any) -> str:
+    """Validate a composed OmegaConf tree (without its ``params_check`` key); ``passed`` or ParamsError."""
+    from omegaconf import OmegaConf
+
+    from graphqa.config import params_from_dict
+
+    raw = OmegaConf.to_container(root, resolve=False)
+    raw.pop(CHECK_KEY, None)
+    params_from_dict(raw)
+    return PASSED
+
+
+def register_params_check() -> None:
+    """Register the ``graphqa_check`` resolver (idempotent)."""
+    from omegaconf import OmegaConf
+
+    if not OmegaConf.has_resolver(RESOLVER):
+        OmegaConf.register_new_resolver(RESOLVER, lambda *, _root_: check_composed(_root_))

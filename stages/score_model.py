@@ -1,0 +1,32 @@
+"""DVC stage score_model (the predict_only profile): score a given model on the packed validation and test sets.
+
+Run it alone, without training: ``dvc exp run -S profile=predict_only -s score_model``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from graphqa.stage import run_stage
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, required=True, help="exported model dir (model.json) or a .ckpt")
+    parser.add_argument("--packed", type=Path, default=Path("artifacts/packed"))
+    parser.add_argument("--out", type=Path, default=Path("scored"))
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    args = parser.parse_args()
+
+    def body() -> None:
+        from graphqa.config import load_params
+        from graphqa.evaluation.given_model import score_given_model
+
+        score_given_model(load_params(args.params), args.model, args.packed, args.out)
+
+    run_stage("score_model", body)
+
+
+if __name__ == "__main__":
+    main()
