@@ -28,7 +28,6 @@ def test_structures_to_trained_model(built, tmp_path):
     assert schema.edge_module == "edge/topoqa_spec/v1"
     pack_dataset(schema_dir / FEATURE_METADATA, tmp_path / "packed")
     raw = composed(["ci_fast"], ["data.batch_size=2"], config_dir=REPO / "params")
-    raw["trainer"]["enable_progress_bar"] = False
     summary = train_run(params_from_dict(raw), tmp_path / "packed", schema_dir / FEATURE_METADATA, tmp_path / "run")
     assert (tmp_path / "run" / "checkpoints" / "best.ckpt").is_file()
     assert summary["status"] == "completed" and summary["error"] is None
