@@ -146,3 +146,16 @@ def test_cli_build_reports_skipped_structures(tmp_path, mkdssp, shared_pair):
     assert proc.stderr.count("skipped (") == 5 and "BAD_single_chain.pdb" in proc.stderr
     again = _cli("graphs", "build", str(structures), "--out", str(tmp_path / "out"))
     assert again.returncode == 2 and "--overwrite" in again.stderr
+
+
+def test_missing_tools_say_how_to_install_them(monkeypatch, tmp_path, shared_pair):
+    from graphqa.structures.build import build_dataset
+    from graphqa.structures.errors import StructureError, require
+
+    with pytest.raises(StructureError, match=r"pip install 'graphqa\[structures\]'"):
+        require("graphqa_no_such_module", "no-such-package")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no mkdssp there
+    with pytest.raises(StructureError, match="apt-get install dssp") as info:
+        build_dataset(shared_pair[0], tmp_path / "out")
+    assert info.value.kind == "missing_tool"
+    assert not (tmp_path / "out" / "graphs").exists()  # stopped before writing anything
