@@ -131,6 +131,7 @@ def test_ranking_loss_is_printed_with_its_interval_and_the_random_pick(cli, tmp_
     assert low == pytest.approx(0.0) and high == pytest.approx(0.5)
     assert metrics["references"]["random"]["ranking_loss"] == pytest.approx((0.9 - 1.6 / 3 + 0.7 - 0.45) / 2)
     assert metrics["references"]["oracle"]["ranking_loss"] == 0.0
+    assert [row["hits"] for row in metrics["per_target"]] == ["2/2/1", "1/1/0"]  # TopoQA's a/b/c, per target
     assert metrics["hits"] == "3/3/1" and metrics["bootstrap"] == {"resamples": 200, "seed": 3, "level": 0.95,
                                                                    "over": "targets"}
     text = " ".join(result.stdout.split())
