@@ -4,7 +4,8 @@
 (or ``graphqa params compose``) composes and resolves the config, the resolver
 receives the whole composed tree (OmegaConf's ``_root_``), validates it with
 :func:`graphqa.config.params_from_dict` and resolves to ``passed``; a
-:class:`~graphqa.config.ParamsError` aborts the composition. Relies on public
+:class:`~graphqa.config.ParamsError` aborts the composition. It also refuses
+while another dvc command runs in the workspace. Relies on public
 OmegaConf API (``register_new_resolver`` with ``_root_``) and on DVC importing
 the project's ``hydra_plugins`` package before composing (checked by
 ``tests/compat/test_upstream.py``).
@@ -25,10 +26,25 @@ def check_composed(root: Any) -> str:
 
     from graphqa.config import params_from_dict
 
+    refuse_while_dvc_runs()
     raw = OmegaConf.to_container(root, resolve=False)
     raw.pop(CHECK_KEY, None)
     params_from_dict(raw)
     return PASSED
+
+
+def refuse_while_dvc_runs() -> None:
+    """A second ``dvc exp run`` in a workspace where one runs would rewrite params.yaml under the first
+    (which then fails and is lost): refuse before anything is written."""
+    from graphqa.compat.dvc import running_dvc_commands
+    from graphqa.config import ParamsError
+
+    running = running_dvc_commands()
+    if running:
+        pid, cmd = running[0]
+        raise ParamsError(f"params.yaml: another dvc command is running in this workspace (PID {pid}: {cmd}); "
+                          "composing now would change the params under it. Wait for it to finish, or run this one "
+                          "beside it with `dvc exp run --temp` or queue it with `dvc exp run --queue`")
 
 
 def register_params_check() -> None:
