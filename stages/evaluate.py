@@ -16,6 +16,7 @@ def main() -> None:
     parser.add_argument("--sweep-ckpt", type=Path, default=Path("artifacts/selection/winner.ckpt"))
     parser.add_argument("--phase1", type=Path, default=Path("runs/finetune/phase1"))
     parser.add_argument("--phase2", type=Path, default=Path("runs/finetune/phase2"))
+    parser.add_argument("--sweep-runs", type=Path, default=Path("runs/sweep"), help="the sweep members' run dirs")
     parser.add_argument("--out", type=Path, default=Path("eval"))
     parser.add_argument("--model-out", type=Path, default=Path("artifacts/model"))
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
@@ -26,7 +27,7 @@ def main() -> None:
         from graphqa.evaluation.candidates import PipelinePaths, evaluate_pipeline
 
         paths = PipelinePaths(args.packed, args.schema, args.winner, args.sweep_ckpt, args.phase1, args.phase2,
-                              args.out, args.model_out)
+                              args.out, args.model_out, args.sweep_runs)
         evaluate_pipeline(load_params(args.params), paths)
 
     run_stage("evaluate", body)

@@ -351,7 +351,6 @@ class FinetuneParams:
 class EvaluateParams:
     hit_thresholds: list[float] = field(default_factory=lambda: [0.23, 0.49, 0.80])
     top_k: int = 10
-    checkpoint: str | None = None
     submission: bool = False
     bootstrap_resamples: int = 1000
     bootstrap_seed: int = 0

@@ -279,22 +279,16 @@ class PipelinePaths:
 def evaluate_pipeline(params: Params, paths: PipelinePaths, device: str = "auto") -> dict[str, Any]:
     """The evaluate stage: score every candidate, choose the final model by validation, export it.
 
-    With ``evaluate.checkpoint`` set (``predict_only``) only that checkpoint is scored.
-    Returns the headline.
+    Returns the headline. (Scoring one given model without training is the ``score_model`` stage's:
+    :mod:`graphqa.evaluation.given_model`.)
     """
     from graphqa.data import PackedGraphStore
     from graphqa.inference.device import resolve_device
     from graphqa.runs.leaderboard import read_winner
 
-    if params.evaluate.checkpoint:  # predict_only: score the given checkpoint alone
-        given = Path(params.evaluate.checkpoint)
-        if not given.is_file():
-            raise FileNotFoundError(f"evaluate.checkpoint: {given} not found")
-        candidates, winner_score, baseline = [Candidate("given_checkpoint", (given,))], None, None
-    else:
-        candidates = pipeline_candidates(paths.sweep_ckpt, paths.phase1, paths.phase2, params.finetune.phase2.seeds)
-        winner_score = read_winner(paths.winner).score
-        baseline = untuned_baseline(params, paths.sweep_runs)
+    candidates = pipeline_candidates(paths.sweep_ckpt, paths.phase1, paths.phase2, params.finetune.phase2.seeds)
+    winner_score = read_winner(paths.winner).score
+    baseline = untuned_baseline(params, paths.sweep_runs)
     val_store = PackedGraphStore.open(paths.packed / "val")
     test_store = PackedGraphStore.open(paths.packed / "test")
     # The untuned baseline is scored with the candidates (each checkpoint runs once) but is never chosen.
