@@ -33,6 +33,18 @@ from graphqa.data.survey import GraphSurvey, raise_for_problems, size_outliers, 
 log = logging.getLogger(__name__)
 
 
+def builder_hints(graphs_dir: Path, survey: GraphSurvey) -> list[BuilderMetadata]:
+    """What the graph builder declares (column names, edge module): ``graph_metadata.json``, then the
+    first graph's own metadata. The schema stage and ``graphqa predict`` read the same hints."""
+    hints: list[BuilderMetadata] = []
+    builder = read_graph_metadata(Path(graphs_dir) / GRAPH_METADATA)
+    if builder is not None:
+        hints.append(builder)
+    if survey.first_metadata_source is not None:
+        hints.append(metadata_from_graph(survey.first_metadata, f"metadata of {survey.first_metadata_source}"))
+    return hints
+
+
 @dataclass(frozen=True)
 class Discovery:
     """Result of schema discovery."""
@@ -67,19 +79,14 @@ def discover(
     check_coverage(coverage)
 
     metadata_path = graphs_dir / GRAPH_METADATA
-    hints: list[BuilderMetadata] = []
-    builder = read_graph_metadata(metadata_path)
-    if builder is not None:
-        hints.append(builder)
-    if survey.first_metadata_source is not None:
-        hints.append(metadata_from_graph(survey.first_metadata, f"metadata of {survey.first_metadata_source}"))
+    hints = builder_hints(graphs_dir, survey)
     notes = [f"{len(survey.empty)} empty graph(s) skipped (see {DATASET_COVERAGE})"] if survey.empty else []
     notes += coverage["warnings"]
     sizes = [(s.num_nodes, s.num_edges) for s in survey.usable]
     sources = {
         "graphs": str(graphs_dir),
         "labels": {split: str(table.path) for split, table in dataset.tables.items()},
-        "graph_metadata": str(metadata_path) if builder is not None else None,
+        "graph_metadata": str(metadata_path) if metadata_path.is_file() else None,
         "dims_measured_from": "tensors",
         "graph_files": len(dataset.files),
         "usable_graphs": len(sizes),

@@ -48,16 +48,10 @@ class PredictionResult:
 
 def graphs_schema(graphs_dir: Path, survey: Any, node_dim: int, edge_dim: int) -> Any:
     """The FeatureSchema the graphs declare: measured dims + builder metadata (as the schema stage builds it)."""
-    from graphqa.data.layout import GRAPH_METADATA
-    from graphqa.data.schema import build_schema, metadata_from_graph, read_graph_metadata
+    from graphqa.data.discover import builder_hints
+    from graphqa.data.schema import build_schema
 
-    hints = []
-    builder = read_graph_metadata(graphs_dir / GRAPH_METADATA)
-    if builder is not None:
-        hints.append(builder)
-    if survey.first_metadata_source is not None:
-        hints.append(metadata_from_graph(survey.first_metadata, f"metadata of {survey.first_metadata_source}"))
-    return build_schema(node_dim, edge_dim, hints)
+    return build_schema(node_dim, edge_dim, builder_hints(graphs_dir, survey))
 
 
 def check_graphs_fit(model_schema: Any, found: Any, graphs_dir: Path, model_path: Path | str) -> None:
