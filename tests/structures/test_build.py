@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import EXAMPLE, REPO
+from .conftest import EXAMPLE, REPO, needs_structures_extra
+
+needs_structures_extra()
 
 
 def _digests(root: Path) -> dict[str, str]:

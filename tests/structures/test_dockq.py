@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .conftest import EXAMPLE
+from .conftest import EXAMPLE, needs_structures_extra
+
+needs_structures_extra()
 
 pytest.importorskip("Bio", reason="graphqa[structures] extra (biopython) not installed")
 

@@ -7,7 +7,9 @@ import pytest
 from graphqa.structures import residues
 from graphqa.structures.dssp import dssp_residue_name
 
-from .conftest import EXAMPLE
+from .conftest import EXAMPLE, needs_structures_extra
+
+needs_structures_extra()
 
 
 def test_modified_residues_reach_dssp_under_their_parents_name():

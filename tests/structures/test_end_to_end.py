@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import REPO, needs_structures_extra
+
+needs_structures_extra()
+
 
 @pytest.mark.slow
 def test_structures_to_trained_model(built, tmp_path):
@@ -16,8 +20,6 @@ def test_structures_to_trained_model(built, tmp_path):
     from graphqa.data.pack import pack_dataset
     from graphqa.data.schema import FEATURE_METADATA, FeatureSchema
     from graphqa.training.run import train_run
-
-    from .conftest import REPO
 
     data, _ = built
     schema_dir = tmp_path / "schema"

@@ -11,6 +11,10 @@ import torch
 
 from graphqa.structures import columns, edges, interface
 
+from .conftest import needs_structures_extra
+
+needs_structures_extra()
+
 
 def _ca_table(structure):
     rows = [(i, r.atom("CA"), r.chain) for i, r in enumerate(structure.residues) if r.atom("CA") is not None]

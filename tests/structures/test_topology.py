@@ -9,6 +9,10 @@ import pytest
 
 from graphqa.structures import topology
 
+from .conftest import needs_structures_extra
+
+needs_structures_extra()
+
 
 def h0(points):
     return topology.selection_features(np.asarray(points, dtype=float))[:5]
