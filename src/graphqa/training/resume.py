@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from graphqa.runs.run_dir import LAST_CHECKPOINT, RunDir
+from graphqa.runs.run_dir import CHECKPOINT_DIR, DVCLIVE_DIR, LAST_CHECKPOINT, RunDir
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class ResumeState:
 
     def usable(self) -> bool:
         """Whether a saved state exists for exactly this identity (logs why not, when one exists)."""
-        identity_file, last = self.folder / IDENTITY_FILE, self.state / "checkpoints" / LAST_CHECKPOINT
+        identity_file, last = self.folder / IDENTITY_FILE, self.state / CHECKPOINT_DIR / LAST_CHECKPOINT
         if not identity_file.is_file() or not last.is_file():
             log.info("resume: no saved state for %s; starting from the beginning", self.run.path)
             return False
@@ -128,7 +128,7 @@ class ResumeState:
     def restore(self) -> Path:
         """Put the saved checkpoints and history back into the run directory; the ``last.ckpt`` to resume from."""
         self.run.clear()
-        for saved in (self.state / "checkpoints", self.state / "dvclive"):
+        for saved in (self.state / CHECKPOINT_DIR, self.state / DVCLIVE_DIR):
             if saved.is_dir():
                 shutil.copytree(saved, self.run.path / saved.name)
         return self.run.last_checkpoint
