@@ -20,7 +20,7 @@ def score_given_model(params: Params, model: Path, packed: Path, out: Path, devi
     from graphqa.data import PackedGraphStore
     from graphqa.evaluation.candidates import Candidate, evaluate_candidates, write_evaluation
     from graphqa.inference.device import resolve_device
-    from graphqa.inference.predictor import model_checkpoints
+    from graphqa.inference.model_dir import model_checkpoints
 
     candidate = Candidate("given_model", tuple(model_checkpoints(model)))
     val_store, test_store = PackedGraphStore.open(packed / "val"), PackedGraphStore.open(packed / "test")

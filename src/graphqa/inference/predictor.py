@@ -4,11 +4,7 @@ The evaluate stage scores its candidates with :class:`Predictor` and exports
 the final one; ``graphqa predict`` loads the export. One code path for both, so
 predict reproduces evaluate's numbers.
 
-Export layout (``artifacts/model/``)::
-
-    model.json              kind (single | ensemble), candidate, checkpoints, scores
-    model.ckpt | member_<i>.ckpt
-    feature_metadata.json   the schema the model was trained on
+The export is a model directory (:mod:`graphqa.inference.model_dir`).
 """
 
 from __future__ import annotations
@@ -21,10 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from graphqa.io import atomic_copy, read_json, write_json
-
-MODEL_FILE = "model.json"
-SCHEMA_FILE = "feature_metadata.json"
+from graphqa.inference.model_dir import SCHEMA_FILE, checkpoint_names, model_checkpoints, write_model_spec
+from graphqa.io import atomic_copy
 
 
 @dataclass
@@ -64,29 +58,12 @@ class Predictor:
     def export(self, out_dir: Path, schema_file: Path, info: dict[str, Any]) -> Path:
         """Write the export layout into ``out_dir`` (files renamed into place)."""
         out_dir.mkdir(parents=True, exist_ok=True)
-        names = ["model.ckpt"] if len(self.checkpoints) == 1 else [
-            f"member_{i}.ckpt" for i in range(len(self.checkpoints))
-        ]
+        names = checkpoint_names(len(self.checkpoints))
         for source, name in zip(self.checkpoints, names, strict=True):
             atomic_copy(source, out_dir / name)
         atomic_copy(schema_file, out_dir / SCHEMA_FILE)
-        kind = "single" if len(names) == 1 else "ensemble"
-        write_json(out_dir / MODEL_FILE, {"kind": kind, "checkpoints": names, "schema": SCHEMA_FILE, **info})
+        write_model_spec(out_dir, names, info)
         return out_dir
-
-
-def model_checkpoints(path: Path | str) -> list[Path]:
-    """The checkpoint files of an exported model dir (``model.json``), or ``[path]`` for a ``.ckpt``."""
-    path = Path(path)
-    if path.is_dir():
-        spec_path = path / MODEL_FILE
-        if not spec_path.is_file():
-            raise FileNotFoundError(f"{path}: not an exported model (no {MODEL_FILE}); "
-                                    "expected the evaluate stage's artifacts/model or a .ckpt file")
-        return [path / name for name in read_json(spec_path)["checkpoints"]]
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: model not found (expected an exported model dir or a .ckpt)")
-    return [path]
 
 
 def ensemble_mean(predictions: Sequence[Any]) -> np.ndarray:

@@ -35,7 +35,7 @@ from graphqa.inference.checkpoint import (
     CheckpointError,
     load_checkpoint,
 )
-from graphqa.io import atomic_path, ensure_writable_dir, write_json
+from graphqa.io import atomic_torch_save, ensure_writable_dir
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ def import_topoqa(checkpoint_path: str | os.PathLike[str], out_dir: str | os.Pat
     """
     from importlib.metadata import PackageNotFoundError, version
 
-    from graphqa.inference.predictor import MODEL_FILE, SCHEMA_FILE
+    from graphqa.inference.model_dir import SCHEMA_FILE, checkpoint_names, write_model_spec
 
     path = Path(checkpoint_path)
     released = load_checkpoint(path, require_extras=False)
@@ -189,12 +189,10 @@ def import_topoqa(checkpoint_path: str | os.PathLike[str], out_dir: str | os.Pat
         },
     }
     out = ensure_writable_dir(Path(out_dir))
-    with atomic_path(out / "model.ckpt", suffix=".tmp") as tmp:
-        torch.save(checkpoint, tmp)
+    (name,) = checkpoint_names(1)
+    atomic_torch_save(checkpoint, out / name)
     schema.save(out / SCHEMA_FILE)
-    write_json(out / MODEL_FILE, {
-        "kind": "single", "checkpoints": ["model.ckpt"], "schema": SCHEMA_FILE, "arch": "topoqa",
-        "imported_from": {"file": str(path), "sha256": source_sha256}, "unused_keys": unused,
-    })
+    write_model_spec(out, [name], {"arch": "topoqa", "imported_from": {"file": str(path), "sha256": source_sha256},
+                                   "unused_keys": unused})
     log.info("%s: imported as %s (model.arch=topoqa, %d tensors)", path, out, len(weights))
-    return ImportedModel(out, out / "model.ckpt", source_sha256, unused)
+    return ImportedModel(out, out / name, source_sha256, unused)

@@ -9,6 +9,16 @@ from typing import Any
 from graphqa.runs.run_dir import RunDir, _mtime
 
 
+def _context(run: RunDir) -> dict[str, Any]:
+    """``run_context.json`` (wall time, git commit) when present and readable."""
+    from graphqa.io import read_json
+
+    try:
+        return dict(read_json(run.context_file)) if run.context_file.is_file() else {}
+    except (ValueError, TypeError):
+        return {}
+
+
 def checkpoint_extras(path: Path) -> dict[str, Any]:
     """graphqa's block of a checkpoint (schema, params, val metrics), loaded with weights_only=True."""
     from graphqa.inference.checkpoint import EXTRAS_KEY, load_checkpoint
@@ -50,7 +60,7 @@ def summarise_run(path: Path) -> dict[str, Any]:
         "ranked_checkpoints": [str(p) for p in run.ranked_checkpoints()],
         "top_k": [{"path": str(p), **f, "epoch": int(f.get("epoch", -1))} for p, f in scored],
         "epochs_run": summary.get("epochs_run"),
-        "wall_time_s": summary.get("wall_time_s"),
+        "wall_time_s": _context(run).get("wall_time_s"),
         "precision": manifest.get("precision", summary.get("precision")),
         "device": manifest.get("device"),
         "key_params": key_params(params) if params else {},

@@ -8,7 +8,8 @@
       dvclive/         DVCLive's directory (metrics.json, plots/metrics/**.tsv)
       summary.json     written when the run ends (status, best scores, timings)
       run_manifest.json  what the run was: params, data and schema hashes, versions
-      timing.json      wall time, throughput (not a DVC output: it differs between identical runs)
+      run_context.json when, from which git commit, how long, how fast (not a DVC output, and ignored by
+                       DVC: it differs between identical runs)
       diagnostics.json, profiler/, wandb/, loggers.json   optional
 
 Everything that reads or writes a run directory goes through this type; no
@@ -32,7 +33,7 @@ DIAGNOSTICS_FILE = "diagnostics.json"
 PROFILER_DIR = "profiler"
 WANDB_DIR = "wandb"
 LOGGER_IDS_FILE = "loggers.json"
-TIMING_FILE = "timing.json"
+CONTEXT_FILE = "run_context.json"
 LAST_CHECKPOINT = "last.ckpt"
 RANKED_NAMES = ("best.ckpt", "second_best.ckpt", "third_best.ckpt")
 # Lightning's filename template for the top-k checkpoints, and its parser:
@@ -41,7 +42,7 @@ CHECKPOINT_FILENAME = "epoch={epoch:03d}-score={val/selection:.4f}-val_loss={val
 _CHECKPOINT_FIELDS = re.compile(r"(epoch|score|val_loss)=(-?[0-9.]+(?:e-?[0-9]+)?|nan|inf)")
 # Everything a run writes; a run that starts clean removes exactly these.
 RUN_OUTPUTS = (CHECKPOINT_DIR, DVCLIVE_DIR, PROFILER_DIR, WANDB_DIR, SUMMARY_FILE, MANIFEST_FILE, DIAGNOSTICS_FILE,
-               LOGGER_IDS_FILE, TIMING_FILE)
+               LOGGER_IDS_FILE, CONTEXT_FILE)
 
 
 def parse_checkpoint_name(path: Path) -> dict[str, float] | None:
@@ -122,8 +123,8 @@ class RunDir:
         return self.path / WANDB_DIR
 
     @property
-    def timing_file(self) -> Path:
-        return self.path / TIMING_FILE
+    def context_file(self) -> Path:
+        return self.path / CONTEXT_FILE
 
     @property
     def logger_ids_file(self) -> Path:

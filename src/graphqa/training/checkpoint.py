@@ -16,7 +16,7 @@ from typing import Any
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 
 from graphqa.inference.checkpoint import EXTRAS_KEY, CheckpointError, load_checkpoint, network_weights
-from graphqa.io import atomic_torch_save, read_json
+from graphqa.io import atomic_torch_save
 
 log = logging.getLogger(__name__)
 
@@ -41,20 +41,16 @@ def init_checkpoint_file(path: str | os.PathLike[str]) -> Path:
     output (``model.json`` naming its checkpoints); an ensemble is refused
     (which member to start from is the user's choice).
     """
-    from graphqa.inference.predictor import MODEL_FILE
+    from graphqa.inference.model_dir import model_checkpoints
 
-    path = Path(path)
-    if not path.is_dir():
-        return path
-    spec_path = path / MODEL_FILE
-    if not spec_path.is_file():
-        raise CheckpointError(f"{path}: model.init_from is a directory without {MODEL_FILE}; "
-                              "expected a .ckpt file or a model directory (graphqa import-topoqa, evaluate's export)")
-    names = read_json(spec_path).get("checkpoints")
-    if not isinstance(names, list) or len(names) != 1 or not isinstance(names[0], str):
-        raise CheckpointError(f"{spec_path}: model.init_from needs one checkpoint, this model has {names!r}; "
-                              "name one of its .ckpt files instead")
-    return path / names[0]
+    try:
+        checkpoints = model_checkpoints(path)
+    except (FileNotFoundError, ValueError) as exc:
+        raise CheckpointError(f"model.init_from: {exc}") from None
+    if len(checkpoints) != 1:
+        raise CheckpointError(f"{path}: model.init_from needs one checkpoint, this model has {len(checkpoints)} "
+                              f"({', '.join(p.name for p in checkpoints)}); name one of its .ckpt files instead")
+    return checkpoints[0]
 
 
 def init_from_checkpoint(module: Any, path: str | os.PathLike[str], schema: Any) -> dict:

@@ -90,10 +90,9 @@ def build_manifest(
     """The manifest dict (docs/ARCHITECTURE.md, "Run directories").
 
     Nothing wall-clock here (it is a DVC output: identical runs write identical bytes);
-    timings go to the run's ``timing.json``.
+    when, from which git commit, how long and how fast go to the run's ``run_context.json``.
     """
     return {
-        "git": git_state(),
         "data_hash": data_hash if data_hash is not None else hash_files(packed_dir),
         "packed_dir": str(packed_dir),
         "schema_hash": schema_digest,

@@ -83,7 +83,7 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
     from graphqa.training.callbacks import RankedCheckpoint, SpeedMeter, find_callback
     from graphqa.training.checkpoint import init_from_checkpoint
     from graphqa.training.loggers import remember_logger_ids
-    from graphqa.training.manifest import build_manifest, write_manifest
+    from graphqa.training.manifest import build_manifest, git_state, write_manifest
     from graphqa.training.module import GraphQAModule
     from graphqa.training.resume import ResumeState, run_identity
     from graphqa.training.trainer import build_trainer, resolve_accelerator, training_data_params
@@ -173,8 +173,9 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
                 data_hash=identity.packed_data,
                 extra={"status": status, "init_from": str(init_from) if init_from else None},
             ))
-            # Wall-clock figures vary between identical runs: kept out of DVC's outputs (byte-stable hashes).
-            write_json(run.timing_file, {
+            # What varies between identical runs (clock, git commit) stays out of DVC's outputs: hashes repeat.
+            write_json(run.context_file, {
+                "git": git_state(),
                 "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
                 "wall_time_s": round(wall, 3),
                 "train_graphs_per_s": _finite(speed.graphs_per_second) if speed else None,
