@@ -8,6 +8,12 @@ naming the key, before DVC has touched params.yaml or any output
 (docs/ARCHITECTURE.md, "Params").
 """
 
-from graphqa.compat.hydra import register_params_check
+try:
+    from graphqa.compat.hydra import register_params_check
+except ImportError as exc:  # dvc from another environment than the project's
+    raise ImportError(
+        f"graphqa cannot be imported by the Python running dvc ({exc}); use the project's environment: "
+        "source .venv/bin/activate (make repro creates it)"
+    ) from None
 
 register_params_check()
