@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from graphqa.data.labels import capri_class
+from graphqa.superposition import kabsch, rmsd
 
 FNAT_CONTACT = 5.0
 INTERFACE_CUTOFF = 10.0
@@ -28,20 +29,6 @@ _MAX_REACH = 8.0  # no heavy atom is further than this from its residue's CA
 def dockq_score(fnat: float, irms: float, lrms: float) -> float:
     """The DockQ formula."""
     return (fnat + 1.0 / (1.0 + (irms / 1.5) ** 2) + 1.0 / (1.0 + (lrms / 8.5) ** 2)) / 3.0
-
-
-def kabsch(mobile: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rotation R and translation t minimising ``|mobile @ R.T + t - reference|``."""
-    mc, rc = mobile.mean(0), reference.mean(0)
-    h = (mobile - mc).T @ (reference - rc)
-    u, _, vt = np.linalg.svd(h)
-    d = np.sign(np.linalg.det(vt.T @ u.T))
-    rotation = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
-    return rotation, rc - mc @ rotation.T
-
-
-def rmsd(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.sqrt(((a - b) ** 2).sum(-1).mean()))
 
 
 def superposed_rmsd(mobile: np.ndarray, reference: np.ndarray) -> float:

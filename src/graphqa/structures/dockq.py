@@ -45,6 +45,7 @@ import numpy as np
 
 from graphqa.structures.errors import StructureError, require
 from graphqa.structures.parse import Residue, Structure, read_structure
+from graphqa.superposition import kabsch, rmsd
 
 FNAT_THRESHOLD = 5.0
 INTERFACE_THRESHOLD = 10.0
@@ -141,20 +142,6 @@ def residue_min_sq_distances(chain1: list[Residue], chain2: list[Residue]) -> np
     return np.minimum.reduceat(np.minimum.reduceat(d, starts1, axis=0), starts2, axis=1)
 
 
-def kabsch(mobile: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rotation R and translation t minimising ``|mobile @ R.T + t - reference|``."""
-    mc, rc = mobile.mean(0), reference.mean(0)
-    h = (mobile - mc).T @ (reference - rc)
-    u, _, vt = np.linalg.svd(h)
-    d = np.sign(np.linalg.det(vt.T @ u.T))
-    rotation = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
-    return rotation, rc - mc @ rotation.T
-
-
-def _rms(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.sqrt(((a - b) ** 2).sum(-1).mean()))
-
-
 def _backbone_pairs(model: list[Residue], native: list[Residue], subset) -> tuple[np.ndarray, np.ndarray]:
     mod, ref = [], []
     for i in subset:
@@ -192,7 +179,7 @@ def score_interface(model1: list[Residue], model2: list[Residue], native1: list[
     m2, n2 = _backbone_pairs(s2, r2, sub2)
     mob, refi = np.concatenate([m1, m2]), np.concatenate([n1, n2])
     rot, t = kabsch(mob, refi)
-    irms = _rms(mob @ rot.T + t, refi)
+    irms = rmsd(mob @ rot.T + t, refi)
 
     if len(native1) > len(native2):
         rec_s, rec_r, lig_s, lig_r = s1, r1, s2, r2
@@ -201,7 +188,7 @@ def score_interface(model1: list[Residue], model2: list[Residue], native1: list[
     rec_m, rec_n = _backbone_pairs(rec_s, rec_r, range(len(rec_s)))
     lig_m, lig_n = _backbone_pairs(lig_s, lig_r, range(len(lig_s)))
     rot, t = kabsch(rec_m, rec_n)
-    lrms = _rms(lig_m @ rot.T + t, lig_n)
+    lrms = rmsd(lig_m @ rot.T + t, lig_n)
     return InterfaceScore(chains=("", ""), fnat=fnat, irmsd=irms, lrmsd=lrms,
                           dockq=dockq_formula(fnat, irms, lrms), nat_total=nat_total)
 
