@@ -41,5 +41,6 @@ def run_stage(name: str, body: Callable[[], object]) -> None:
         log.error("stage %s: %s", name, exc)
         sys.exit(1)
     except KeyboardInterrupt:
-        log.error("stage %s: interrupted; rerun with the `resume` profile to continue", name)
+        log.error("stage %s: interrupted. Its saved state is kept: continue with `dvc exp run -S profile=resume` "
+                  "(or `graphqa params compose --profile resume && dvc repro`)", name)
         sys.exit(130)

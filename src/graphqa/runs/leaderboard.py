@@ -61,7 +61,8 @@ class RunRecord:
             val_spearman=_float(best.get("val_spearman")),
             best_epoch=int(epoch) if math.isfinite(epoch) else -1,
             checkpoint=run.best_checkpoint,
-            status=str(summary.get("status", "unknown")),
+            status=str(summary.get("status", "unknown"))
+            + (" (constant predictions)" if summary.get("constant_predictions") else ""),
             key_params={col: dotted(params, key) for col, key in KEY_PARAMS.items()},
         )
 

@@ -17,14 +17,10 @@ from graphqa.compat.lightning import local_checkpoint_state, portable_checkpoint
 from graphqa.config import Params
 from graphqa.io import atomic_copy, write_json
 from graphqa.runs.run_dir import CHECKPOINT_FILENAME, LAST_CHECKPOINT, RANKED_NAMES, RunDir
-from graphqa.training.module import MONITOR
+from graphqa.training.module import MONITOR, TrainingDivergedError
 
 log = logging.getLogger(__name__)
 
-
-
-class TrainingDivergedError(RuntimeError):
-    """The training loss became NaN or infinite."""
 
 
 class RankedCheckpoint(ModelCheckpoint):

@@ -29,6 +29,25 @@ VAL_TOP_K = qa_metrics.DEFAULT_TOP_K
 MONITOR = "val/selection"
 
 
+class TrainingDivergedError(RuntimeError):
+    """The training loss, the validation loss or the weights became NaN or infinite."""
+
+
+# Predictions whose spread over the validation set is below this are a constant: the network ranks nothing.
+CONSTANT_PREDICTIONS_STD = 1e-6
+
+
+def check_finite(network: torch.nn.Module, val_loss: float, epoch: int) -> None:
+    """Raise :class:`TrainingDivergedError` naming the epoch when the validation loss or any weight is not finite."""
+    bad = sorted(name for name, p in network.named_parameters() if not torch.isfinite(p).all())
+    if math.isfinite(val_loss) and not bad:
+        return
+    what = f"weights became non-finite ({', '.join(bad[:3])}{' …' if len(bad) > 3 else ''})" if bad \
+        else f"validation loss became {val_loss}"
+    raise TrainingDivergedError(f"{what} at epoch {epoch}; stopped. Lower optimizer.lr, keep gradient clipping on, "
+                                "or use the debug profile (anomaly detection)")
+
+
 def _saved(params: Params) -> dict[str, Any]:
     """Params as checkpoints store them: without the runtime section (it never changes results)."""
     raw = params.to_dict()
@@ -163,8 +182,10 @@ class GraphQAModule(L.LightningModule):
             self.log(f"val/{key}", float(value), sync_dist=False)
         if self.trainer.sanity_checking:
             return
+        check_finite(self.model, float(values["loss"]), self.current_epoch)
         self.last_validation = {"pred": pred, "true": true, "target": target, "index": index}
-        self.last_val_metrics = values
+        # the predictions' spread: a network that scores every model alike ranks nothing (summary, leaderboard)
+        self.last_val_metrics = {**values, "pred_std": float(np.std(qa_metrics.as_array(pred)))}
         if self.trainer.is_global_zero:
             log.info("epoch %d: val loss %.4f, spearman %.3f, per-target spearman %.3f, selection %.4f",
                      self.current_epoch, values["loss"], values["spearman"], values["per_target_spearman"],

@@ -35,6 +35,7 @@ def _best_record(ckpt_cb: Any, module: Any) -> dict[str, Any]:
         "val_spearman": _finite(metrics.get("spearman")),
         "val_per_target_spearman": _finite(metrics.get("per_target_spearman")),
         "val_ranking_loss": _finite(metrics.get("ranking_loss")),
+        "val_pred_std": _finite(metrics.get("pred_std")),
         "epoch": int(checkpoint.get("epoch", -1)),
         "checkpoint": Path(path).name,
     }
@@ -84,7 +85,7 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
     from graphqa.training.checkpoint import init_from_checkpoint
     from graphqa.training.loggers import remember_logger_ids
     from graphqa.training.manifest import build_manifest, git_state, write_manifest
-    from graphqa.training.module import GraphQAModule
+    from graphqa.training.module import CONSTANT_PREDICTIONS_STD, GraphQAModule
     from graphqa.training.resume import ResumeState, run_identity
     from graphqa.training.trainer import build_trainer, resolve_accelerator, training_data_params
 
@@ -135,8 +136,10 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
                     weights_only=True)
         status = "interrupted" if trainer.interrupted else "completed"
     except BaseException as exc:
-        interrupted = isinstance(exc, (KeyboardInterrupt, SystemExit))
-        status, error = ("interrupted" if interrupted else "failed"), f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):  # Lightning turns Ctrl-C into SystemExit(1)
+            status, error = "interrupted", None
+            raise KeyboardInterrupt from None  # the stage says how to resume
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
         raise
     finally:
         if trainer.is_global_zero:
@@ -147,10 +150,17 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
             if ckpt_cb is not None and status == "completed":
                 ckpt_cb.keep_only_ranked(keep_last=params.checkpoint.save_last)
             wall = time.time() - started
+            best = _best_record(ckpt_cb, module) if ckpt_cb is not None else {}
+            constant = best.get("val_pred_std") is not None and best["val_pred_std"] < CONSTANT_PREDICTIONS_STD
+            if constant:
+                log.warning("%s: the best checkpoint predicts the same score for every validation model "
+                            "(spread %.1e): it ranks nothing; lower optimizer.lr or check the labels",
+                            run_dir, best["val_pred_std"])
             summary = {
                 "status": status,
                 "error": error,
-                "best": _best_record(ckpt_cb, module) if ckpt_cb is not None else {},
+                "best": best,
+                "constant_predictions": constant,
                 "checkpoints": {
                     "ranked": [Path(p).name for p, _ in ckpt_cb.ranked()] if ckpt_cb else [],
                     **{name: src for name, src in getattr(ckpt_cb, "exported", {}).items()},
