@@ -72,3 +72,15 @@ def test_dvc_compose_and_dump_signature_is_the_one_we_call() -> None:
     params = list(inspect.signature(compose_and_dump).parameters)
     assert params == ["output_file", "config_dir", "config_module", "config_name", "plugins_path", "overrides"], (
         f"dvc.utils.hydra.compose_and_dump signature changed: {params}")
+
+
+def test_lightning_mlflow_logger_still_keeps_its_tracking_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("mlflow")
+    from lightning.pytorch.loggers import MLFlowLogger
+
+    from graphqa.compat.lightning import mlflow_logger_tracking_uri
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # as graphqa's own loggers do for ./mlruns
+    uri = (tmp_path / "mlruns").as_uri()
+    assert mlflow_logger_tracking_uri(MLFlowLogger(tracking_uri=uri)) == uri, (
+        "lightning MLFlowLogger._tracking_uri is gone")

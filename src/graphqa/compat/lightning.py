@@ -10,6 +10,7 @@
   Lightning stores them absolute, so the same run in two workspaces would write
   different checkpoint bytes. :func:`portable_checkpoint_state` stores them
   relative to the project root and :func:`local_checkpoint_state` turns them back.
+* ``MLFlowLogger._tracking_uri``: the tracking URI a run logged to (no public accessor), kept for resume.
 """
 
 from __future__ import annotations
@@ -52,3 +53,8 @@ def local_checkpoint_state(state: dict[str, Any], root: Path) -> dict[str, Any]:
     """The inverse of :func:`portable_checkpoint_state`: absolute paths, as Lightning compares them."""
     root = Path(root).resolve()
     return _convert(state, lambda path: path if os.path.isabs(path) else str(root / path))
+
+
+def mlflow_logger_tracking_uri(logger: Any) -> str | None:
+    """The tracking URI of a Lightning ``MLFlowLogger`` (``None`` when it has none)."""
+    return getattr(logger, "_tracking_uri", None)

@@ -52,6 +52,12 @@ def _read_ids(run_dir: Path) -> dict[str, Any]:
         return {}
 
 
+def logger_tracking_uri(logger: Logger) -> str | None:
+    from graphqa.compat.lightning import mlflow_logger_tracking_uri
+
+    return mlflow_logger_tracking_uri(logger)
+
+
 def mlflow_tracking_uri() -> str:
     """``MLFLOW_TRACKING_URI`` if set, else the ``./mlruns`` file store of the working directory."""
     uri = os.environ.get("MLFLOW_TRACKING_URI") or (Path.cwd() / "mlruns").as_uri()
@@ -96,7 +102,7 @@ def remember_logger_ids(loggers: list[Logger], run_dir: Path) -> dict[str, Any]:
         kind = type(logger).__name__
         if kind == "MLFlowLogger" and getattr(logger, "run_id", None):
             ids["mlflow_run_id"] = logger.run_id
-            ids["mlflow_tracking_uri"] = getattr(logger, "_tracking_uri", None)
+            ids["mlflow_tracking_uri"] = logger_tracking_uri(logger)
         elif kind == "WandbLogger":
             version = getattr(logger, "version", None)
             if version:
