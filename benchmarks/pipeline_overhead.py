@@ -38,6 +38,10 @@ STAGE_IMPORTS: dict[str, tuple[str, ...]] = {
                  "graphqa.training.loggers", "graphqa.training.checkpoint", "dvclive.lightning"),
     "evaluate": ("torch", "graphqa.config", "graphqa.data.store", "graphqa.evaluation.candidates", "graphqa.runs.leaderboard",
                  "graphqa.inference.predictor", "graphqa.inference.checkpoint"),
+    "check_params": ("graphqa.config",),
+    "score_model": ("torch", "graphqa.config", "graphqa.data.store", "graphqa.evaluation.given_model",
+                    "graphqa.evaluation.candidates", "graphqa.inference.predictor", "graphqa.inference.model_dir"),
+    "build_graphs": ("graphqa.config", "graphqa.structures.build"),
 }
 TRAINING_STAGES = ("train", "finetune")
 
