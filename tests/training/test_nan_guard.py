@@ -23,6 +23,19 @@ ROOT = Path(__file__).resolve().parents[2]
 WHERE = re.compile(r"NaN/inf at epoch (\d+), batch (\d+)")
 
 
+def _stage_env() -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": "1", "GRAPHQA_PROGRESS_BAR": "0"}
+
+
+def _train_stage(packed_demo, tmp_path: Path, out: Path, *overrides: str) -> list[str]:
+    """The train stage's command for ci_fast with ``overrides``, its params file written into ``tmp_path``."""
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump(composed(["ci_fast"], list(overrides), config_dir=ROOT / "params")))
+    return [sys.executable, str(ROOT / "stages" / "train.py"), "--variant", "baseline", "--seed", "222",
+            "--packed", str(packed_demo.packed_dir), "--schema", str(packed_demo.schema_path), "--out", str(out),
+            "--params", str(params_file)]
+
+
 def test_huge_learning_rate_stops_with_epoch_and_batch(packed_demo, make_params, tmp_path):
     params = make_params("ci_fast", "optimizer.lr=1e30")
     run_dir = tmp_path / "run"
@@ -35,17 +48,9 @@ def test_huge_learning_rate_stops_with_epoch_and_batch(packed_demo, make_params,
 
 
 def test_the_train_stage_exits_non_zero_naming_where(packed_demo, tmp_path):
-    raw = composed(["ci_fast"], ["optimizer.lr=1e30"], config_dir=ROOT / "params")
-    params_file = tmp_path / "params.yaml"
-    params_file.write_text(yaml.safe_dump(raw))
     out = tmp_path / "runs" / "baseline-222"
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "stages" / "train.py"), "--variant", "baseline", "--seed", "222",
-         "--packed", str(packed_demo.packed_dir), "--schema", str(packed_demo.schema_path), "--out", str(out),
-         "--params", str(params_file)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "OMP_NUM_THREADS": "1", "GRAPHQA_PROGRESS_BAR": "0"},
-    )
+    result = subprocess.run(_train_stage(packed_demo, tmp_path, out, "optimizer.lr=1e30"), cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300, env=_stage_env())
     assert result.returncode != 0
     assert WHERE.search(result.stderr), result.stderr[-2000:]
     assert json.loads((out / "summary.json").read_text())["status"] == "failed"
@@ -79,17 +84,9 @@ def test_predictions_collapsed_to_a_constant_are_flagged(packed_demo, make_param
 
 
 def test_ctrl_c_records_interrupted_and_says_how_to_resume(packed_demo, tmp_path):
-    raw = composed(["ci_fast"], ["trainer.max_epochs=40", "data.batch_size=8"], config_dir=ROOT / "params")
-    params_file = tmp_path / "params.yaml"
-    params_file.write_text(yaml.safe_dump(raw))
     out = tmp_path / "runs" / "baseline-222"
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "stages" / "train.py"), "--variant", "baseline", "--seed", "222",
-         "--packed", str(packed_demo.packed_dir), "--schema", str(packed_demo.schema_path), "--out", str(out),
-         "--params", str(params_file)],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "OMP_NUM_THREADS": "1", "GRAPHQA_PROGRESS_BAR": "0"},
-    )
+    proc = subprocess.Popen(_train_stage(packed_demo, tmp_path, out, "trainer.max_epochs=40", "data.batch_size=8"),
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_stage_env())
     history = out / "dvclive" / "plots" / "metrics" / "val" / "loss.tsv"
     deadline = time.monotonic() + 240
     while not (history.is_file() and len(history.read_text().splitlines()) > 1):

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import yaml
 
+from graphqa.data import FeatureSchema
 from graphqa.training.resume import ResumeState, run_identity
 from graphqa.training.run import train_run
 
@@ -108,7 +109,7 @@ def test_run_killed_mid_checkpoint_write_resumes_to_the_uninterrupted_result(pac
 
 def test_saved_state_is_used_only_for_the_same_inputs(packed_demo, make_params, tmp_path, caplog):
     params = make_params(*PROFILE)
-    schema_digest = json.loads(packed_demo.schema_path.read_text()).get("digest") or "schema"
+    schema_digest = FeatureSchema.load(packed_demo.schema_path).digest()
     state = ResumeState(tmp_path / "run", run_identity(params, packed_demo.packed_dir, schema_digest, None))
     (state.state / "checkpoints").mkdir(parents=True)
     (state.state / "checkpoints" / "last.ckpt").write_bytes(b"saved")
