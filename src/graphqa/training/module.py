@@ -39,9 +39,11 @@ CONSTANT_PREDICTIONS_STD = 1e-6
 
 def check_finite(network: torch.nn.Module, val_loss: float, epoch: int) -> None:
     """Raise :class:`TrainingDivergedError` naming the epoch when the validation loss or any weight is not finite."""
-    bad = sorted(name for name, p in network.named_parameters() if not torch.isfinite(p).all())
-    if math.isfinite(val_loss) and not bad:
+    params = dict(network.named_parameters())
+    all_finite = bool(torch.stack([torch.isfinite(p).all() for p in params.values()]).all())  # one device sync
+    if math.isfinite(val_loss) and all_finite:
         return
+    bad = [] if all_finite else sorted(name for name, p in params.items() if not torch.isfinite(p).all())
     what = f"weights became non-finite ({', '.join(bad[:3])}{' …' if len(bad) > 3 else ''})" if bad \
         else f"validation loss became {val_loss}"
     raise TrainingDivergedError(f"{what} at epoch {epoch}; stopped. Lower optimizer.lr, keep gradient clipping on, "
