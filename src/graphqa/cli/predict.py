@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -94,9 +95,23 @@ def print_report(report: Any, per_target_limit: int = 50) -> None:
         console.print(f"… {len(rows) - per_target_limit} more targets in the JSON output")
 
 
+def check_output_path(path: Path, option: str) -> None:
+    """Refuse, before any work, an output path that cannot be written: a directory, a file where a
+    folder is needed, a read-only folder. Nothing is created here."""
+    if path.is_dir():
+        raise IsADirectoryError(f"{option} {path}: is a directory; expected the path of a file to write")
+    folder = path.absolute().parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{option} {path}: {folder} is a file, so {path.parent} cannot be created")
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(f"{option} {path}: {folder} is not writable")
+
+
 def predict_cmd(
     model: Annotated[Path, typer.Option("--model", "-m", help="Exported model dir (artifacts/model) or a .ckpt file.")],
-    graphs: Annotated[Path, typer.Option("--graphs", "-g", help="Graph dir: <TARGET>/<MODEL>.pt or flat <MODEL>.pt.")],
+    graphs: Annotated[Path, typer.Option("--graphs", "-g", help="Graph dir (<TARGET>/<MODEL>.pt or flat <MODEL>.pt) or one .pt file.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Predictions CSV to write.")],
     labels: Annotated[Path | None, typer.Option("--labels", "-l", help="Labels CSV (MODEL, dockq[, target]): adds TRUE_DOCKQ and metrics.")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Graphs per forward pass.")] = 128,
@@ -107,6 +122,7 @@ def predict_cmd(
 ) -> None:
     """Score new graphs with an exported model: writes TARGET, MODEL, PRED_DOCKQ (and TRUE_DOCKQ with
     --labels) and RANK within target. Graphs whose schema differs from the model's are refused.
+    Every input and output path is checked before the first graph is loaded.
 
     Example: graphqa predict --model artifacts/model --graphs new_graphs --out preds.csv --labels labels.csv
     """
@@ -115,6 +131,11 @@ def predict_cmd(
     from graphqa.inference.graphs import predict_graphs
     from graphqa.io import write_json, write_text
 
+    if metrics_json is not None and labels is None:
+        raise ValueError(f"--metrics {metrics_json}: metrics need true DockQ values; add --labels LABELS.csv")
+    check_output_path(out, "--out")
+    if labels is not None:
+        check_output_path(metrics_json or out.with_suffix(".metrics.json"), "--metrics")
     result = predict_graphs(model, graphs, labels=labels, batch_size=batch_size, device=device,
                             thresholds=threshold or DEFAULT_THRESHOLDS, top_k=top_k, progress=progress_bar)
     write_text(out, prediction_csv(result.rows))

@@ -40,6 +40,18 @@ class ScoringError(ValueError):
     """A predictions or labels file cannot be scored; the message names the file."""
 
 
+def float32_value(value: float) -> float:
+    """A float32 (a label or a prediction) as the shortest decimal that reads back as the same float32.
+
+    Labels and predictions are float32 in the packed store and the model;
+    widened to float64 as they are, ``0.553`` would be written
+    ``0.5529999732971191``. Every predictions file graphqa writes goes through
+    this, so a label is written as it was read (docs/ARCHITECTURE.md,
+    "Metrics"). ``nan`` stays ``nan``.
+    """
+    return float(str(np.float32(value)))
+
+
 def normalise_header(name: str) -> str:
     """``' Pred DockQ '`` → ``'pred_dockq'`` (BOM, case, spaces and dashes ignored)."""
     return "_".join(name.replace("\ufeff", "").strip().lower().replace("-", " ").split())

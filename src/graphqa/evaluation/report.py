@@ -13,7 +13,7 @@ import numpy as np
 
 from graphqa.config import EvaluateParams
 from graphqa.evaluation.metrics import DEFAULT_THRESHOLDS, DEFAULT_TOP_K
-from graphqa.evaluation.predictions_file import PredictionTable, ScoringError, read_predictions
+from graphqa.evaluation.predictions_file import PredictionTable, ScoringError, float32_value, read_predictions
 
 log = logging.getLogger(__name__)
 
@@ -112,14 +112,15 @@ def ranked_rows(targets: Sequence[str], models: Sequence[str], pred: Any,
     """Rows TARGET, MODEL, PRED_DOCKQ[, TRUE_DOCKQ], RANK, sorted by target then rank.
 
     RANK 1 is the best predicted model of its target; ties go to the model name.
-    ``true`` is optional (new graphs have no labels); ``nan`` labels stay ``nan``.
+    ``true`` is optional (new graphs have no labels); ``nan`` labels stay ``nan``. Values are float32
+    written as such (:func:`~graphqa.evaluation.predictions_file.float32_value`: 0.553, not 0.5529999732971191).
     """
     pred = np.asarray(pred, dtype=np.float64).reshape(-1).tolist()
-    rows: list[dict[str, Any]] = [{"TARGET": t, "MODEL": m, "PRED_DOCKQ": float(p)}
+    rows: list[dict[str, Any]] = [{"TARGET": t, "MODEL": m, "PRED_DOCKQ": float32_value(p)}
                                   for t, m, p in zip(targets, models, pred, strict=True)]
     if true is not None:
         for row, y in zip(rows, list(true), strict=True):
-            row["TRUE_DOCKQ"] = float(y)
+            row["TRUE_DOCKQ"] = float32_value(y)
     by_target: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_target.setdefault(row["TARGET"], []).append(row)

@@ -1,4 +1,4 @@
-"""Score a directory of graphs with an exported model (``graphqa predict``).
+"""Score a directory of graphs, or one graph file, with an exported model (``graphqa predict``).
 
 The same code path as the evaluate stage: graphs are loaded safely by the data
 layer, packed into a (temporary) :class:`~graphqa.data.PackedGraphStore` with
@@ -10,6 +10,10 @@ tensors; column names, edge module and variant from ``graph_metadata.json`` or
 the graphs' own metadata, where present) is checked against the schema the
 model was trained on. Whatever the graphs do not declare cannot be checked and
 is taken from the model (logged); whatever they do declare must match.
+
+Every input (model, graphs path, labels file) is read or checked before the
+first graph is loaded, so a mistyped path fails in a second, not after
+loading thousands of graphs.
 """
 
 from __future__ import annotations
@@ -82,12 +86,27 @@ def check_graphs_fit(model_schema: Any, found: Any, graphs_dir: Path, model_path
         log.info("%s: the graphs do not declare %s; assuming the model's", graphs_dir, ", ".join(unchecked))
 
 
-def _label_lookup(labels_path: Path, files: Sequence[Any]) -> tuple[dict[Path, tuple[str, float]], int]:
+def graph_files(graphs: Path) -> tuple[list[Any], Path]:
+    """The graph files to score and the folder whose ``graph_metadata.json`` declares them.
+
+    ``graphs`` is a directory (nested ``<TARGET>/<MODEL>.pt`` or flat ``<MODEL>.pt``)
+    or a single ``.pt`` file, whose target is its model name before the first
+    ``_`` (the flat layout's rule) unless the labels name it.
+    """
+    from graphqa.data import DataError
+    from graphqa.data.layout import GRAPH_SUFFIX, GraphFile, find_graphs, nfc
+
+    if graphs.is_file():
+        if graphs.suffix != GRAPH_SUFFIX:
+            raise DataError(f"{graphs}: not a graph file; expected a {GRAPH_SUFFIX} file or a directory of them")
+        return [GraphFile(path=graphs, model=nfc(graphs.stem), folder=None)], graphs.parent
+    return find_graphs(graphs), graphs
+
+
+def _label_lookup(table: Any, files: Sequence[Any]) -> tuple[dict[Path, tuple[str, float]], int]:
     """``{graph path: (target, dockq)}`` joined as the data layer joins labels to graphs; and unmatched rows."""
-    from graphqa.data.labels import read_labels
     from graphqa.data.layout import GraphIndex
 
-    table = read_labels(labels_path)
     index = GraphIndex(list(files))
     found: dict[Path, tuple[str, float]] = {}
     unmatched = 0
@@ -102,7 +121,7 @@ def _label_lookup(labels_path: Path, files: Sequence[Any]) -> tuple[dict[Path, t
 
 def predict_graphs(
     model_path: Path | str,
-    graphs_dir: Path | str,
+    graphs_dir: Path | str,  # a directory of graphs or one .pt file
     *,
     labels: Path | str | None = None,
     batch_size: int = 128,
@@ -112,7 +131,8 @@ def predict_graphs(
     progress: Any = None,
     work_dir: Path | str | None = None,
 ) -> PredictionResult:
-    """Predict DockQ for every graph under ``graphs_dir`` (nested or flat) with an exported model.
+    """Predict DockQ for every graph under ``graphs_dir`` (nested or flat), or for one graph file,
+    with an exported model.
 
     ``progress`` is a ``(description) -> context manager yielding hook(done, total)``
     factory (the CLI passes a rich bar); ``work_dir`` holds the temporary
@@ -123,7 +143,7 @@ def predict_graphs(
     from contextlib import nullcontext
 
     from graphqa.data import DataError, PackedGraphStore
-    from graphqa.data.layout import find_graphs
+    from graphqa.data.labels import read_labels
     from graphqa.data.store import PackItem
     from graphqa.data.survey import raise_for_problems, survey_graphs
     from graphqa.evaluation.predictions_file import PredictionTable
@@ -132,23 +152,24 @@ def predict_graphs(
 
     graphs_dir = Path(graphs_dir)
     bar = progress or (lambda description: nullcontext(None))
-    model = Predictor.load(model_path)  # first: a missing model fails before any graph is read
-    device = resolve_device(device)
     if batch_size < 1:
         raise ValueError(f"--batch-size {batch_size}: expected an integer >= 1")
-
-    files = find_graphs(graphs_dir)
-    with bar(f"loading {len(files)} graphs") as hook:
-        survey = survey_graphs(files, hook)
-    node_dim, edge_dim = raise_for_problems(survey, graphs_dir)
-    check_graphs_fit(model.schema, graphs_schema(graphs_dir, survey, node_dim, edge_dim), graphs_dir, model_path)
-
-    lookup, unmatched = _label_lookup(Path(labels), files) if labels is not None else ({}, 0)
+    # Every input is checked before any graph is loaded: the model, the graphs path, the labels.
+    model = Predictor.load(model_path)
+    device = resolve_device(device)
+    files, metadata_dir = graph_files(graphs_dir)
+    table = read_labels(labels) if labels is not None else None
+    lookup, unmatched = _label_lookup(table, files) if table is not None else ({}, 0)
     if labels is not None:
         if not lookup:
             raise DataError(f"{labels}: none of its models has a graph under {graphs_dir}", kind="labels")
         if unmatched:
             log.warning("%s: %d labelled model(s) have no graph under %s", labels, unmatched, graphs_dir)
+
+    with bar(f"loading {len(files)} graphs") as hook:
+        survey = survey_graphs(files, hook)
+    node_dim, edge_dim = raise_for_problems(survey, graphs_dir)
+    check_graphs_fit(model.schema, graphs_schema(metadata_dir, survey, node_dim, edge_dim), graphs_dir, model_path)
     usable = {s.file.path for s in survey.usable}
     items = []
     for f in files:
