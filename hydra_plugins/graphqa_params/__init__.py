@@ -17,3 +17,9 @@ except ImportError as exc:  # dvc from another environment than the project's
     ) from None
 
 register_params_check()
+
+# A profile saved by `graphqa params compose --profile` (params/compose/saved.yaml) that no longer exists
+# fails here, naming that file; Hydra's own error would name only the profile (graphqa.compose).
+from graphqa.compose import check_saved_choice  # noqa: E402
+
+check_saved_choice(search_from_cwd=True)
