@@ -129,13 +129,58 @@ def summarise_cmd(run_dir: Annotated[Path, typer.Argument(help="A run directory,
     typer.echo(json.dumps(summarise_run(run_dir), indent=2, default=str))
 
 
+def _watched_places(run_dir: Path, exp: str | None) -> tuple[list[tuple[str, Path]], list[Any]]:
+    """Where ``run_dir`` is: ``(where, path)`` for this workspace and each experiment DVC runs in its own
+    copy (``--temp``, the queue) that has it; and the experiments running in a copy without it yet."""
+    from graphqa.compat.dvc_executors import experiment_copies, find_dvc_root
+
+    places: list[tuple[str, Path]] = [("workspace", run_dir)] if run_dir.is_dir() else []
+    waiting: list[Any] = []
+    repo = find_dvc_root()
+    if repo is not None:
+        try:
+            relative = run_dir.resolve().relative_to(repo)
+        except ValueError:  # outside the repository: no experiment copy can hold it
+            relative = None
+        for copy in experiment_copies(repo) if relative is not None else []:
+            if copy.active and (copy.root / relative).is_dir():
+                places.append((f"experiment {copy.name}", copy.root / relative))
+            elif copy.active:
+                waiting.append(copy)
+    if exp is not None:
+        places = [(w, p) for w, p in places if w in (exp, f"experiment {exp}")]
+        waiting = [c for c in waiting if c.name == exp]
+    return places, waiting
+
+
+def _pick_place(run_dir: Path, exp: str | None, console: Any) -> tuple[str, Path] | None:
+    """The one place to watch: an active one first; ``None`` if there is none yet; exits if several."""
+    from graphqa.runs.inspect import monitor_snapshot
+
+    places, _ = _watched_places(run_dir, exp)
+    active = [(w, p) for w, p in places if monitor_snapshot(p)["state"] in ACTIVE_STATES]
+    if len(active) > 1:
+        console.print(f"{run_dir} is being trained in {len(active)} places: "
+                      + "; ".join(f"{w} ({p})" for w, p in active), soft_wrap=True)
+        names = [w.removeprefix("experiment ") for w, _ in active]
+        console.print(f"choose one with --exp NAME (one of: {', '.join(names)})")
+        raise typer.Exit(2)
+    return (active or places or [None])[0]
+
+
 def monitor_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A run directory, e.g. runs/sweep/baseline-222.")],
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep refreshing until the run ends (or Ctrl-C).")] = False,
     interval: Annotated[float, typer.Option("--interval", min=0.1, help="Seconds between refreshes with --follow.")] = 5.0,
+    exp: Annotated[str | None, typer.Option("--exp", help="Watch this experiment's copy of the run "
+                                            "(`dvc exp run --queue`/`--temp`; `workspace` for this one).")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0, help="With --follow: seconds to wait for the run to "
+                                           "start anywhere before giving up (0: wait until Ctrl-C).")] = 600.0,
 ) -> None:
     """The current best checkpoint of a run, its path, the params that produced it and the latest
     DVCLive metrics; with --follow, refreshed while the run trains. Ctrl-C stops watching.
+
+    Runs of `dvc exp run --queue`/`--temp` train in DVC's copies (.dvc/tmp/exps/): found there too.
 
     Example: graphqa monitor runs/sweep/baseline-222 --follow --interval 2
     """
@@ -146,26 +191,64 @@ def monitor_cmd(
     from graphqa.runs.inspect import monitor_snapshot
 
     console = Console()
+    place = _pick_place(run_dir, exp, console)
     if not follow:
-        if not run_dir.is_dir():
-            raise FileNotFoundError(f"{run_dir}: run directory not found (use --follow to wait for it)")
-        console.print(render_snapshot(monitor_snapshot(run_dir)))
+        if place is None:
+            raise FileNotFoundError(f"{run_dir}: run directory not found in this workspace or in a running "
+                                    "experiment (use --follow to wait for it)")
+        if place[0] != "workspace":
+            console.print(f"{escape(run_dir.as_posix())} in {escape(place[0])}: {escape(str(place[1]))}",
+                          soft_wrap=True)
+        console.print(render_snapshot(monitor_snapshot(place[1])))
         return
-    cache: dict[Path, tuple[float, dict[str, Any]]] = {}
-    snapshot = monitor_snapshot(run_dir, cache)
-    if snapshot["state"] not in ACTIVE_STATES:  # already over: nothing to follow
-        console.print(render_snapshot(snapshot))
-        console.print(f"run {snapshot['state']}")
-        return
-    console.print(f"following {escape(str(run_dir))} every {interval:g}s until the run ends (Ctrl-C stops watching)",
-                  soft_wrap=True)
     try:
+        place = place or _wait_for_run(run_dir, exp, interval, timeout, console)
+        where, path = place
+        cache: dict[Path, tuple[float, dict[str, Any]]] = {}
+        snapshot = monitor_snapshot(path, cache)
+        if snapshot["state"] not in ACTIVE_STATES:  # already over: nothing to follow
+            console.print(render_snapshot(snapshot))
+            console.print(f"run {snapshot['state']}")
+            return
+        console.print(f"following {escape(run_dir.as_posix())} in {escape(where)}"
+                      + (f" ({escape(str(path))})" if where != "workspace" else "")
+                      + f" every {interval:g}s until the run ends (Ctrl-C stops watching)", soft_wrap=True)
         with Live(render_snapshot(snapshot), console=console, refresh_per_second=4) as live:
             while snapshot["state"] in ACTIVE_STATES:
                 time.sleep(interval)
-                snapshot = monitor_snapshot(run_dir, cache)
+                if where != "workspace" and not path.is_dir():  # DVC removed the copy: the experiment ended
+                    break
+                snapshot = monitor_snapshot(path, cache)
                 live.update(render_snapshot(snapshot))
     except KeyboardInterrupt:
         console.print("\nstopped watching (the run itself is not affected)")
         return
+    if where != "workspace" and not path.is_dir():
+        name = where.removeprefix("experiment ")
+        console.print(f"\n{escape(where)} ended and DVC removed its copy: `dvc exp show` has its results, "
+                      f"`dvc exp apply {escape(name)}` brings its outputs here", soft_wrap=True)
+        return
     console.print(f"\nrun {snapshot['state']}")
+
+
+def _wait_for_run(run_dir: Path, exp: str | None, interval: float, timeout: float, console: Any) -> tuple[str, Path]:
+    """Wait until ``run_dir`` appears here or in an experiment's copy, saying what is awaited; exit 1 at timeout."""
+    from rich.markup import escape
+
+    _, waiting = _watched_places(run_dir, exp)
+    running = f" (running now: {', '.join(c.name for c in waiting)})" if waiting else ""
+    console.print(f"waiting for {escape(run_dir.as_posix())}"
+                  + (f" in experiment {escape(exp)}" if exp else "")
+                  + f": not in this workspace, and no experiment DVC runs in .dvc/tmp/exps has it yet{running}. "
+                  f"Queued experiments start with `dvc queue start`; `dvc queue status` lists them. "
+                  + (f"Giving up after {timeout:g}s" if timeout else "Ctrl-C stops waiting"), soft_wrap=True)
+    deadline = time.monotonic() + timeout
+    while True:
+        place = _pick_place(run_dir, exp, console)
+        if place is not None:
+            return place
+        if timeout and time.monotonic() >= deadline:
+            console.print(f"{escape(run_dir.as_posix())} did not appear within {timeout:g}s; check the path "
+                          "(`graphqa leaderboard` lists the runs here) and `dvc queue status`", soft_wrap=True)
+            raise typer.Exit(1)
+        time.sleep(min(interval, max(0.1, deadline - time.monotonic())) if timeout else interval)
