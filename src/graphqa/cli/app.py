@@ -15,6 +15,9 @@ from graphqa.cli import params as params_cli
 from graphqa.cli import predict as predict_cli
 from graphqa.cli import profiles as profiles_cli
 from graphqa.cli import runs as runs_cli
+from graphqa.compat.typer import hide_flag_types
+
+hide_flag_types()  # flags take no value: no `<bool>` after them in --help (compat/typer.py)
 
 app = typer.Typer(
     name="graphqa",
