@@ -232,8 +232,12 @@ class TrainerParams:
     log_every_n_steps: int = 10
     sync_batchnorm: bool = False
     diagnostics: bool = False
+    # off | on | auto (YAML's bare on/off are booleans: true/false mean on/off); models.compile says when auto compiles
+    compile: bool | Literal["off", "on", "auto"] = "auto"
 
     def __post_init__(self) -> None:
+        if isinstance(self.compile, bool):
+            object.__setattr__(self, "compile", "on" if self.compile else "off")
         if isinstance(self.devices, str):
             _check(self.devices == "auto" or self.devices.lstrip("-").isdigit() or "," in self.devices,
                    "trainer.devices", "expected 'auto', a device count or a comma-separated id list")

@@ -28,6 +28,7 @@ class Predictor:
     checkpoints: list[Path]
     networks: list[Any] = field(repr=False)
     schema: Any = field(repr=False)  # graphqa.data.FeatureSchema
+    compile: str = "off"  # trainer.compile of the first checkpoint (graphqa.models.compile): auto compiles large stores
 
     @classmethod
     def from_checkpoints(cls, checkpoints: Sequence[Path | str]) -> Predictor:
@@ -36,15 +37,15 @@ class Predictor:
 
         if not checkpoints:
             raise ValueError("a scoring model needs at least one checkpoint")
-        networks, schema = [], None
+        networks, schema, compile_mode = [], None, "off"
         for path in map(Path, checkpoints):
-            network, ckpt_schema, _ = load_network(path)
+            network, ckpt_schema, params = load_network(path)
             if schema is None:
-                schema = ckpt_schema
+                schema, compile_mode = ckpt_schema, params.trainer.compile
             else:
                 schema.check_compatible(ckpt_schema)
             networks.append(network)
-        return cls([Path(c) for c in checkpoints], networks, schema)
+        return cls([Path(c) for c in checkpoints], networks, schema, compile_mode)
 
     @classmethod
     def load(cls, path: Path | str) -> Predictor:
@@ -53,7 +54,8 @@ class Predictor:
 
     def predict(self, store: Any, batch_size: int = 128, device: str = "cpu") -> np.ndarray:
         """Predicted DockQ for every graph of ``store``, in store order (the members' mean)."""
-        return ensemble_mean([predict_store(network, store, batch_size, device) for network in self.networks])
+        return ensemble_mean([predict_store(network, store, batch_size, device, compile=self.compile)
+                              for network in self.networks])
 
     def export(self, out_dir: Path, schema_file: Path, info: dict[str, Any]) -> Path:
         """Write the export layout into ``out_dir`` (files renamed into place)."""
@@ -73,9 +75,15 @@ def ensemble_mean(predictions: Sequence[Any]) -> np.ndarray:
 
 @torch.inference_mode()
 def predict_store(network: torch.nn.Module, store: Any, batch_size: int = 128,
-                  device: str | torch.device = "cpu") -> np.ndarray:
-    """Scores of every graph of ``store`` (a PackedGraphStore), in store order, as float32."""
+                  device: str | torch.device = "cpu", compile: str = "off") -> np.ndarray:
+    """Scores of every graph of ``store`` (a PackedGraphStore), in store order, as float32.
+
+    ``compile``: ``trainer.compile`` (off | on | auto; auto counts the store's batches as the run's length).
+    """
+    from graphqa.models.compile import compile_network
+
     device = torch.device(device)
+    compile_network(network, compile, planned_steps=-(-len(store) // batch_size), device_type=device.type)
     was_training = network.training
     network.eval().to(device)
     outputs = []

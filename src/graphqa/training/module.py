@@ -119,6 +119,15 @@ class GraphQAModule(L.LightningModule):
 
     # ------------------------------------------------------------------ training
 
+    def on_fit_start(self) -> None:
+        # trainer.compile (docs/ARCHITECTURE.md, "Compilation"): decided once the run's length and device are known;
+        # the weights and state_dict keys stay the network's own, so checkpoints do not depend on it
+        from graphqa.models.compile import compile_network
+
+        steps = self.trainer.estimated_stepping_batches
+        compile_network(self.model, self.run_params.trainer.compile,
+                        planned_steps=int(steps) if math.isfinite(steps) else None, device_type=self.device.type)
+
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         pred = self.model(batch)
         terms = training_loss(pred, batch.y, batch.target, self.run_params.loss)
