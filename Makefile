@@ -6,12 +6,13 @@ BIN := $(VENV)/bin
 STAMP := .make/installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install demo-data repro test test-fast lint bench clean real-demo
+.PHONY: help install demo-data repro test test-fast lint bench gpu-check clean real-demo
 
 help:
 	@echo "make repro   - create .venv, make the demo data if data/ is absent, run dvc repro"
 	@echo "make test    - create .venv and run the whole test suite (slow end-to-end runs included)"
 	@echo "make bench   - performance benchmarks -> benchmarks/results/latest.{json,md}"
+	@echo "make gpu-check - every GPU-only check (< 8 min on one GPU) -> benchmarks/results/gpu.{json,md}; no GPU: says so, exit 0"
 	@echo "make lint    - ruff check"
 	@echo "make real-demo - real structures -> graphs + DockQ labels -> the pipeline (examples/real_structures)"
 
@@ -53,6 +54,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Needs a CUDA build of torch in .venv on a GPU machine (benchmarks/gpu_check.py says what is missing).
+gpu-check: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m benchmarks.gpu_check
 
 # Real structures -> decoys -> graphs + DockQ labels -> the DVC pipeline (ci_fast), in examples/real_structures/work/.
 real-demo: $(STAMP)
