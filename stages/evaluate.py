@@ -25,10 +25,18 @@ def main() -> None:
     def body() -> None:
         from graphqa.config import load_params
         from graphqa.evaluation.candidates import PipelinePaths, evaluate_pipeline
+        from graphqa.evaluation.exp_metrics import METRICS_FILE, exp_show_metrics
+        from graphqa.io import write_json, write_text
+        from graphqa.runs.training_curves import pipeline_runs, training_curves_csv
 
+        params = load_params(args.params)
         paths = PipelinePaths(args.packed, args.schema, args.winner, args.sweep_ckpt, args.phase1, args.phase2,
                               args.out, args.model_out, args.sweep_runs)
-        evaluate_pipeline(load_params(args.params), paths)
+        headline = evaluate_pipeline(params, paths)
+        # what `dvc exp show` leads with, and the plots page's overlaid training curves (docs/ARCHITECTURE.md)
+        write_json(args.out / METRICS_FILE, exp_show_metrics(headline, params.evaluate.hit_thresholds))
+        runs = pipeline_runs(args.sweep_runs, args.phase1, args.phase2, params.sweep.members, params.finetune.phase2.seeds)
+        write_text(args.out / "plots" / "training_curves.csv", training_curves_csv(runs))
 
     run_stage("evaluate", body)
 

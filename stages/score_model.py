@@ -21,9 +21,14 @@ def main() -> None:
 
     def body() -> None:
         from graphqa.config import load_params
+        from graphqa.evaluation.exp_metrics import METRICS_FILE, given_model_metrics
         from graphqa.evaluation.given_model import score_given_model
+        from graphqa.io import write_json
 
-        score_given_model(load_params(args.params), args.model, args.packed, args.out)
+        params = load_params(args.params)
+        headline = score_given_model(params, args.model, args.packed, args.out)
+        # what `dvc exp show` shows of it (docs/ARCHITECTURE.md, "What dvc exp show shows")
+        write_json(args.out / METRICS_FILE, given_model_metrics(headline, params.evaluate.hit_thresholds))
 
     run_stage("score_model", body)
 
