@@ -1,5 +1,5 @@
 """``graphqa monitor`` finds a run that DVC trains in its own copy of the workspace (``dvc exp run
---temp``, the queue), and gives up with a hint when the run is nowhere."""
+--temp``, the queue: ``graphqa.compat.dvc.experiment_copies``), and gives up with a hint when the run is nowhere."""
 
 from __future__ import annotations
 

@@ -132,7 +132,7 @@ def summarise_cmd(run_dir: Annotated[Path, typer.Argument(help="A run directory,
 def _watched_places(run_dir: Path, exp: str | None) -> tuple[list[tuple[str, Path]], list[Any]]:
     """Where ``run_dir`` is: ``(where, path)`` for this workspace and each experiment DVC runs in its own
     copy (``--temp``, the queue) that has it; and the experiments running in a copy without it yet."""
-    from graphqa.compat.dvc_executors import experiment_copies, find_dvc_root
+    from graphqa.compat.dvc import experiment_copies, find_dvc_root
 
     places: list[tuple[str, Path]] = [("workspace", run_dir)] if run_dir.is_dir() else []
     waiting: list[Any] = []
