@@ -85,8 +85,13 @@ class RuntimeParams:
     progress_bar: bool = True
     cpu_threads: int = 1
     resume: bool = False
+    hpo_trial: str | None = None  # "<study>/<trial>": set by `graphqa hpo run` on a pruned study's trials
 
     def __post_init__(self) -> None:
+        if self.hpo_trial is not None:
+            study, _, number = self.hpo_trial.rpartition("/")
+            _check(number.isdigit() and STUDY_NAME.fullmatch(study) is not None, "runtime.hpo_trial",
+                   f"{_show(self.hpo_trial)}: expected '<study>/<trial number>' or null")
         _check(self.num_workers >= 0, "runtime.num_workers", "expected an integer >= 0")
         _check(self.prefetch_factor >= 1, "runtime.prefetch_factor", "expected an integer >= 1")
         _check(self.eval_batch_size >= 1, "runtime.eval_batch_size", "expected an integer >= 1")
@@ -392,6 +397,90 @@ class LoggingParams:
     verbose: bool = False
 
 
+# ``graphqa hpo``: an Optuna study whose trials are DVC experiments (docs/ARCHITECTURE.md, "Hyper-parameter search").
+HPO_OBJECTIVES = ("score", "val_loss", "val_spearman", "val_per_target_spearman", "val_ranking_loss")
+HPO_UNSEARCHABLE = ("model.init_from",)  # a path, not a hyper-parameter
+STUDY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
+
+
+def check_study_name(name: str, key: str = "hpo.study") -> str:
+    """A study name: it names a SQLite file, DVC experiments (git refs) and a profile file."""
+    _check(isinstance(name, str) and STUDY_NAME.fullmatch(name) is not None and ".." not in name
+           and not name.endswith((".", ".lock")), key,
+           f"{_show(name)} is not a study name; expected 1-64 letters, digits, '_', '.' or '-' (not starting with "
+           "'.' or '-', no '..', not ending in '.' or '.lock')")
+    return name
+
+
+@dataclass(frozen=True)
+class SearchDimension:
+    """One searched key: ``float``/``int`` in [low, high] (``log``, ``step``) or ``categorical`` ``choices``."""
+
+    key: str
+    type: Literal["float", "int", "categorical"]
+    low: int | float | None = None
+    high: int | float | None = None
+    log: bool = False
+    step: int | float | None = None
+    choices: list[Any] | None = None
+
+
+@dataclass(frozen=True)
+class HpoParams:
+    """What ``graphqa hpo run`` searches and how; no stage lists this section (it changes no result)."""
+
+    study: str = "graphqa"
+    trials: int = 20
+    parallel: int = 2
+    member: str = "baseline"  # the sweep variant each trial trains: train@<member>-<first sweep seed>
+    objective: Literal["score", "val_loss", "val_spearman", "val_per_target_spearman", "val_ranking_loss"] = "score"
+    sampler: Literal["tpe", "random"] = "tpe"
+    sampler_seed: int = 0
+    pruning: bool = False
+    space: list[SearchDimension] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        check_study_name(self.study)
+        _check(self.trials >= 1, "hpo.trials", "expected an integer >= 1")
+        _check(self.parallel >= 1, "hpo.parallel", "expected an integer >= 1 (trials run at once)")
+        _check(0 <= self.sampler_seed <= SEED_MAX, "hpo.sampler_seed", f"expected an integer in [0, {SEED_MAX}]")
+        keys = [dim.key for dim in self.space]
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        _check(not repeated, "hpo.space", f"{repeated[0] if repeated else ''} is searched twice; expected each key once")
+        for i, dim in enumerate(self.space):
+            _check_dimension(dim, f"hpo.space[{i}]")
+
+
+def _check_dimension(dim: SearchDimension, key: str) -> None:
+    """A distribution Optuna accepts, over a key a trial may set with ``-S`` (values checked in params_from_dict)."""
+    section, _, rest = dim.key.partition(".")
+    _check(section in TRAINING_SECTIONS and rest != "", f"{key}.key",
+           f"{_show(dim.key)}: expected a key of a training section ({', '.join(TRAINING_SECTIONS)}), "
+           "e.g. optimizer.lr")
+    _check(dim.key not in HPO_UNSEARCHABLE, f"{key}.key", f"{dim.key} is a path, not a hyper-parameter")
+    if dim.type == "categorical":
+        _check(dim.low is None and dim.high is None and dim.step is None and not dim.log, key,
+               "a categorical dimension takes choices only (no low, high, step or log)")
+        _check(bool(dim.choices), f"{key}.choices", "expected a non-empty list of choices")
+        for choice in dim.choices or []:
+            # Each choice becomes a `-S key=value` argument of `dvc exp run`: plain scalars, nothing Hydra parses.
+            _check(isinstance(choice, (bool, int, float)) or isinstance(choice, str) and SAFE_NAME.fullmatch(choice)
+                   is not None, f"{key}.choices", f"{_show(choice)}: expected numbers, true/false or names of "
+                   "letters, digits, '_', '.' or '-'")
+        return
+    _check(dim.choices is None, f"{key}.choices", f"a {dim.type} dimension takes low and high, not choices")
+    _check(dim.low is not None and dim.high is not None, key, f"a {dim.type} dimension needs low and high")
+    assert dim.low is not None and dim.high is not None
+    if dim.type == "int":
+        for name in ("low", "high", "step"):
+            value = getattr(dim, name)
+            _check(value is None or isinstance(value, int), f"{key}.{name}", f"expected an integer, got {_show(value)}")
+    _check(dim.low < dim.high, key, f"low {dim.low} must be below high {dim.high}")
+    _check(not dim.log or dim.low > 0, f"{key}.low", "a log-scaled dimension needs low > 0")
+    _check(dim.step is None or dim.step > 0, f"{key}.step", "expected a step > 0 or null")
+    _check(not (dim.log and dim.step is not None), key, "log and step cannot be combined (Optuna refuses it)")
+
+
 @dataclass(frozen=True)
 class Params:
     """The whole, validated parameter set. Build it with :func:`load_params`."""
@@ -412,6 +501,7 @@ class Params:
     evaluate: EvaluateParams = field(default_factory=EvaluateParams)
     logging: LoggingParams = field(default_factory=LoggingParams)
     score_model: ScoreModelParams = field(default_factory=ScoreModelParams)
+    hpo: HpoParams = field(default_factory=HpoParams)
     runtime: RuntimeParams = field(default_factory=RuntimeParams)
 
     def to_dict(self) -> dict[str, Any]:
@@ -608,6 +698,41 @@ def _check_lr_floor(params: Params) -> None:
                   f"so the {scheduler['name']} schedule could never lower the lr; expected min_lr <= lr")
 
 
+def _check_hpo_space(params: Params) -> None:
+    """Each searched key exists, each of its extreme values or choices is valid there, and the trained member's
+    own overlay does not set it (the overlay would win over every trial's value)."""
+    hpo = params.hpo
+    _check(hpo.member in params.sweep.variants, "hpo.member",
+           f"{_show(hpo.member)} is not a sweep variant; expected one of: {', '.join(params.sweep.variants)}")
+    member_overlay = params.sweep.overlays.get(hpo.member, {})
+    for i, dim in enumerate(hpo.space):
+        key = f"hpo.space[{i}]"
+        section, *path = dim.key.split(".")
+        tp: Any = _SECTION_TYPES[section]
+        for j, name in enumerate(path):
+            fields = {f.name for f in dataclasses.fields(tp)} if dataclasses.is_dataclass(tp) else set()
+            _check(name in fields, f"{key}.key", f"{dim.key}: no such key ({'.'.join([section, *path[:j]])} has: "
+                   f"{', '.join(sorted(fields)) or 'no sub-keys'})")
+            tp = typing.get_type_hints(tp)[name]
+        _check(not dataclasses.is_dataclass(tp), f"{key}.key", f"{dim.key} is a section; expected one of its keys")
+        overlay_value: Any = member_overlay
+        for name in dim.key.split("."):
+            overlay_value = overlay_value.get(name) if isinstance(overlay_value, Mapping) else None
+        _check(overlay_value is None, f"{key}.key", f"sweep.overlays.{hpo.member} sets {dim.key} itself, so every "
+               "trial would train its value; search another member (hpo.member) or another key")
+        values = dim.choices if dim.type == "categorical" else [dim.low, dim.high]
+        for value in values or []:
+            overlay: dict[str, Any] = {}
+            node = overlay
+            for name in path[:-1]:
+                node = node.setdefault(name, {})
+            node[path[-1]] = value
+            try:
+                _check_overlay({section: overlay}, key, TRAINING_SECTIONS)
+            except ParamsError as exc:
+                raise ParamsError(f"{key}: {dim.key}={_show(value)} is not valid there ({exc})") from None
+
+
 def params_from_dict(raw: Mapping[str, Any]) -> Params:
     """Validate a params mapping (params.yaml's content) into :class:`Params`."""
     raw = dict(raw)
@@ -617,6 +742,7 @@ def params_from_dict(raw: Mapping[str, Any]) -> Params:
     _check(0 <= params.seed <= SEED_MAX, "seed", f"seed {params.seed} is out of range; expected an integer in [0, {SEED_MAX}]")
     params = dataclasses.replace(params, finetune=finetune)
     _check_lr_floor(params)
+    _check_hpo_space(params)
     return params
 
 

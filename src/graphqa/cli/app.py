@@ -10,6 +10,7 @@ import typer
 from graphqa.cli import data as data_cli
 from graphqa.cli import doctor as doctor_cli
 from graphqa.cli import graphs as graphs_cli
+from graphqa.cli import hpo as hpo_cli
 from graphqa.cli import import_topoqa as import_topoqa_cli
 from graphqa.cli import params as params_cli
 from graphqa.cli import predict as predict_cli
@@ -30,6 +31,7 @@ app.add_typer(params_cli.app, name="params")
 app.add_typer(profiles_cli.app, name="profiles")
 app.add_typer(data_cli.app, name="data")
 app.add_typer(graphs_cli.app, name="graphs")
+app.add_typer(hpo_cli.app, name="hpo")
 app.command("predict")(predict_cli.predict_cmd)
 app.command("score")(predict_cli.score_cmd)
 app.command("leaderboard")(runs_cli.leaderboard_cmd)

@@ -280,6 +280,10 @@ def build_callbacks(params: Params, run_dir: Path) -> list[Callback]:
                                        min_delta=params.early_stopping.min_delta, check_finite=True))
     if params.trainer.diagnostics:
         callbacks.append(DiagnosticsCallback(run.diagnostics_file, params.trainer.log_every_n_steps))
+    # Only a `graphqa hpo run` trial with pruning (runtime.hpo_trial set) reports to its study; others get nothing.
+    from graphqa.hpo.pruning import pruning_callbacks
+
+    callbacks += pruning_callbacks(params)
     return callbacks
 
 
