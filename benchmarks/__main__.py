@@ -15,12 +15,12 @@ from typing import Any
 
 from benchmarks.common import ROOT, Settings, environment, loadavg, prepare_dataset
 
-GROUPS = ("data_path", "train_step", "epoch", "pipeline_overhead", "scaling")
+GROUPS = ("data_path", "train_step", "compiled_step", "epoch", "pipeline_overhead", "scaling")
 log = logging.getLogger("benchmarks")
 
 
 def run_group(name: str, settings: Settings, workdir: Path) -> dict[str, Any]:
-    from benchmarks import data_path, epoch, pipeline_overhead, scaling, train_step
+    from benchmarks import compiled_step, data_path, epoch, pipeline_overhead, scaling, train_step
 
     if name == "pipeline_overhead":
         return pipeline_overhead.run(settings, workdir)
@@ -29,6 +29,8 @@ def run_group(name: str, settings: Settings, workdir: Path) -> dict[str, Any]:
         return data_path.run(data, settings)
     if name == "train_step":
         return train_step.run(data, settings)
+    if name == "compiled_step":
+        return compiled_step.run(data, settings)
     if name == "epoch":
         return epoch.run(data, settings, workdir)
     return scaling.run(data, settings, workdir)

@@ -38,11 +38,15 @@ class Settings:
     scaling_reps: dict[int, int] = field(default_factory=dict)  # size -> pack repetitions
     pipeline_full: bool = True  # reproduce the whole ci_fast pipeline (else schema + pack only)
     pipeline_demo: tuple[int, int] = (12, 24)  # targets, decoys of the throw-away DVC project
+    compile_steps: int = 20  # timed steps per rep, eager and compiled (compiled_step group)
+    # torch.compile backend of the compiled rows: inductor is what trainer.compile uses; the smoke run takes
+    # eager (dynamo tracing only, no code generation: minutes less; its figures mean nothing)
+    compile_backend: str = "inductor"
 
     @classmethod
     def full(cls) -> Settings:
         return cls(mode="full", reps=3, demo_targets=30, demo_decoys=40,
-                   step_counts={16: 30, 128: 8}, epoch_epochs=2, rss_epochs=10,
+                   step_counts={16: 30, 128: 8}, epoch_epochs=3, rss_epochs=10,
                    scaling_sizes=(1_000, 10_000, 100_000), scaling_reps={1_000: 3, 10_000: 2, 100_000: 1})
 
     @classmethod
@@ -51,7 +55,7 @@ class Settings:
         return cls(mode="quick", reps=1, demo_targets=4, demo_decoys=8, baseline_workers=(0, 2),
                    step_counts={16: 2, 128: 1}, epoch_epochs=1, rss_epochs=3,
                    scaling_sizes=(40, 80), scaling_reps={40: 1, 80: 1},
-                   pipeline_full=False, pipeline_demo=(3, 4))
+                   pipeline_full=False, pipeline_demo=(3, 4), compile_steps=3, compile_backend="eager")
 
 
 # ---------------------------------------------------------------- timing

@@ -158,8 +158,10 @@ def stage_startup(settings: Settings) -> dict[str, Any]:
     help_s: dict[str, list[float]] = {s: [] for s in stages}
     import_s: dict[str, list[float]] = {s: [] for s in timed_imports}
     bare: list[float] = []
+    torch_only: list[float] = []  # the floor of every stage that reads tensors
     for _ in range(settings.reps):
         bare.append(_wall([python, "-c", "pass"], env))
+        torch_only.append(_wall([python, "-c", "import torch"], env))
         for stage in stages:  # interleaved: every stage in every rep
             help_s[stage].append(_wall([python, f"stages/{stage}.py", "--help"], env))
             if stage in import_s:
@@ -167,7 +169,7 @@ def stage_startup(settings: Settings) -> dict[str, Any]:
     rows = [{"stage": s, "trains": s in TRAINING_STAGES, "help_s": summary(help_s[s], 3),
              "import_s": summary(import_s[s], 3) if s in import_s else None, "imports": list(STAGE_IMPORTS[s])}
             for s in stages]
-    return {"interpreter_s": summary(bare, 3), "stages": rows}
+    return {"interpreter_s": summary(bare, 3), "import_torch_s": summary(torch_only, 3), "stages": rows}
 
 
 def run(settings: Settings, workdir: Path) -> dict[str, Any]:

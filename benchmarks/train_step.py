@@ -102,7 +102,7 @@ def project_threads(params: Any) -> int:
     """Intra-op threads the training stages use on the CPU (``runtime.cpu_threads``; 0 or absent: torch's default)."""
     import torch
 
-    threads = int(getattr(params.trainer, "cpu_threads", 0) or 0)
+    threads = int(getattr(params.runtime, "cpu_threads", 0) or getattr(params.trainer, "cpu_threads", 0) or 0)
     return threads or torch.get_num_threads()
 
 

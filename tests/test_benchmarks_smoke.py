@@ -12,9 +12,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-GROUPS = {"data_path", "train_step", "epoch", "pipeline_overhead", "scaling"}
+GROUPS = {"data_path", "train_step", "compiled_step", "epoch", "pipeline_overhead", "scaling"}
 TARGETS = {"packed_batching_speedup", "batch_assembly_share", "epoch_ratio", "noop_repro", "stage_startup",
-           "pack_linear", "pack_peak_rss", "train_rss_flat", "gpu_bf16_speedup", "gpu_busy"}
+           "pack_linear", "pack_peak_rss", "train_rss_flat", "gpu_bf16_speedup", "gpu_busy", "compiled_step_speedup",
+           "gflops"}
 
 
 def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
@@ -45,6 +46,10 @@ def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
     assert {"dvc", "stages"} <= set(results["pipeline_overhead"])
     assert results["pipeline_overhead"]["dvc"]["noop_repro_ran_nothing"] is True
     assert {"rows", "per_graph_growth", "loader_memory"} <= set(results["scaling"])
+    compiled = results["compiled_step"]
+    assert {"eager_step_ms", "compiled_step_ms", "speedup", "compile_s", "gflops", "peak_gflops", "share_of_peak",
+            "profile_compiled"} <= set(compiled)
+    assert compiled["step_gflop"] > 0 and compiled["peak_gflops"]["median"] > 0
 
     targets = {t["key"]: t for t in report["targets"]}
     assert set(targets) == TARGETS
@@ -52,6 +57,6 @@ def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
         assert {"target", "measured", "threshold", "met", "note"} <= set(target)
 
     table = (out / "latest.md").read_text()
-    assert "## Targets (issue 7)" in table
+    assert "## Targets (issues 7 and 18)" in table
     assert "| target | measured | threshold | status | note |" in table
-    assert "## Targets (issue 7)" in result.stdout
+    assert "## Targets (issues 7 and 18)" in result.stdout
