@@ -101,3 +101,11 @@ def test_format_value_refuses_what_hydra_would_reinterpret() -> None:
 
 def test_nested() -> None:
     assert nested({"a.b": 1, "a.c": 2, "d": 3}) == {"a": {"b": 1, "c": 2}, "d": 3}
+
+
+def test_a_bad_hpo_override_fails_while_composing(project_params: Path) -> None:
+    """`dvc exp run -S hpo.…` / `graphqa params compose` compose through the same check (hydra_plugins)."""
+    with pytest.raises(ParamsError, match=r"hpo\.space\[0\]\.key: 'optimizer\.lrr': expected|optimizer.lrr: no such key"):
+        composed((), ["hpo.space=[{key:optimizer.lrr,type:float,low:0.1,high:0.2}]"], project_params)
+    with pytest.raises(ParamsError, match="hpo.trials: expected an integer >= 1"):
+        composed((), ["hpo.trials=0"], project_params)
