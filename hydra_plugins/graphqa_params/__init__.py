@@ -16,7 +16,11 @@ except ImportError as exc:  # dvc from another environment than the project's
         "source .venv/bin/activate (make repro creates it)"
     ) from None
 
-register_params_check()
+# The stages the dvc CLI runs next use `python` from PATH, not this interpreter: the check also refuses
+# one that cannot import graphqa, before DVC removes any output (graphqa.stage_python).
+from graphqa.stage_python import running_dvc_cli  # noqa: E402
+
+register_params_check(check_stage_python=running_dvc_cli())
 
 # A profile saved by `graphqa params compose --profile` (params/compose/saved.yaml) that no longer exists
 # fails here, naming that file; Hydra's own error would name only the profile (graphqa.compose).

@@ -219,6 +219,7 @@ class TrainerParams:
     strategy: str = "auto"
     precision: Precision = "auto"
     tf32: bool = False
+    hardware_fallback: bool = True  # precision/TF32 this machine lacks: warn once, use what fits (false: fail)
     deterministic: bool = False
     benchmark: bool = False
     max_epochs: int = 30

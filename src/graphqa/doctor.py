@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import platform
 import sys
 from collections.abc import Mapping
@@ -54,10 +53,11 @@ class DoctorReport:
     accelerator: str = "cpu"
     precision_auto: str = "32-true"
     precision_requested: str = "auto"
-    precision_resolved: str = "32-true"
+    precision_resolved: str = "32-true"  # what a run here uses (after any hardware fallback)
     tf32_param: bool = False
-    num_workers: int = 0
+    num_workers: int = 0  # requested (params + GRAPHQA_* overrides); the used values are in `hardware`
     pin_memory: bool = False
+    hardware: dict[str, Any] = field(default_factory=dict)  # requested/used/fallbacks (training.hardware)
     env_overrides: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # things that will make commands fail, with the fix
 
@@ -75,14 +75,6 @@ def package_versions() -> dict[str, str | None]:
     for name in REQUIRED:
         versions.setdefault(name, None)
     return versions
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (the affinity mask, not the machine's total)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
 
 
 def cuda_devices() -> list[DeviceInfo]:
@@ -158,11 +150,13 @@ def diagnose(params_path: Path | None = None, environ: Mapping[str, str] | None 
     import torch
 
     from graphqa.config import apply_env_overrides
+    from graphqa.training.hardware import fit_to_machine, usable_cpus
     from graphqa.training.trainer import resolve_accelerator, resolve_precision
 
     params, source = load_doctor_params(params_path)
     params, applied = apply_env_overrides(params, environ)
     accelerator = resolve_accelerator(params.trainer.accelerator)
+    hardware = fit_to_machine(params)  # the same answer a run here gets (docs/ARCHITECTURE.md, "Profiles")
     cudnn = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
     mps = getattr(torch.backends, "mps", None)
     return DoctorReport(
@@ -179,10 +173,11 @@ def diagnose(params_path: Path | None = None, environ: Mapping[str, str] | None 
         accelerator=accelerator,
         precision_auto=resolve_precision("auto", accelerator),
         precision_requested=params.trainer.precision,
-        precision_resolved=resolve_precision(params.trainer.precision, accelerator),
+        precision_resolved=hardware.used["trainer.precision"],
         tf32_param=params.trainer.tf32,
         num_workers=params.runtime.num_workers,
         pin_memory=params.runtime.pin_memory,
+        hardware=hardware.to_dict(),
         env_overrides=applied,
-        problems=dvc_lock_problems(),
+        problems=dvc_lock_problems() + ([hardware.refused] if hardware.refused else []),
     )

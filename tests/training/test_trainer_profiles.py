@@ -64,11 +64,12 @@ def test_trainer_gets_what_the_profile_says(name, tmp_path, monkeypatch, torch_f
         assert isinstance(plugin, MixedPrecision) and plugin.precision == expected_precision
     else:
         assert type(plugin) is Precision
-    if t.precision == "16-mixed" and not ON_CUDA:
-        assert expected_precision == "32-true"  # fp16 AMP needs CUDA: fp32 here, bf16 never implied
+    if t.precision in ("16-mixed", "bf16-mixed") and not ON_CUDA:
+        assert expected_precision == "32-true"  # mixed precision needs CUDA: fp32 here, another half never implied
     assert torch.are_deterministic_algorithms_enabled() == t.deterministic
     assert torch.backends.cudnn.benchmark == t.benchmark
-    assert torch.backends.cuda.matmul.allow_tf32 == t.tf32 and torch.backends.cudnn.allow_tf32 == t.tf32
+    tf32 = t.tf32 and ON_CUDA and torch.cuda.get_device_capability()[0] >= 8  # TF32 needs an Ampere GPU
+    assert torch.backends.cuda.matmul.allow_tf32 == tf32 and torch.backends.cudnn.allow_tf32 == tf32
 
     # strategy / devices
     if t.strategy == "ddp":
@@ -156,7 +157,8 @@ def test_resolve_precision_rules():
     assert resolve_precision("auto", "gpu", cuda_available=True, bf16_supported=False) == "16-mixed"
     assert resolve_precision("16-mixed", "cuda", cuda_available=True) == "16-mixed"
     assert resolve_precision("16-mixed", "cpu") == "32-true"
-    assert resolve_precision("bf16-mixed", "cpu") == "bf16-mixed"
+    assert resolve_precision("bf16-mixed", "cpu") == "32-true"  # bf16 autocast on a CPU: twice as slow as fp32
+    assert resolve_precision("bf16-mixed", "cuda", cuda_available=True, bf16_supported=False) == "16-mixed"
     assert resolve_precision("16", "cuda", cuda_available=True) == "16-mixed"
     assert resolve_precision("32", "cpu") == "32-true"
     assert resolve_accelerator("gpu") == "cuda"

@@ -9,13 +9,18 @@ from typing import Annotated
 import typer
 
 
+def _show(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def doctor_cmd(
     params: Annotated[Path | None, typer.Option(
         "--params", help="Params file to resolve (default: ./params.yaml, else the built-in defaults).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of tables.")] = False,
 ) -> None:
-    """Python/torch/Lightning/PyG/DVC versions, devices, bf16/TF32 support, and the precision
-    and worker count a run would use here (params + GRAPHQA_* environment overrides). Also checks the
+    """Python/torch/Lightning/PyG/DVC versions, devices, bf16/TF32 support, and the precision, TF32,
+    workers and pinning a run would ask for and use here (params + GRAPHQA_* environment overrides, then
+    what this machine has: a fallback says why). Also checks the
     DVC repository lock (.dvc/tmp/rwlock) and exits 1, saying how to recover, when it is damaged.
 
     Example: GRAPHQA_NUM_WORKERS=4 graphqa doctor
@@ -63,10 +68,13 @@ def doctor_cmd(
                 show_header=False)
     run.add_row("accelerator", report.accelerator)
     run.add_row("precision `auto` picks", f"[bold]{report.precision_auto}[/bold]")
-    run.add_row("trainer.precision", f"{report.precision_requested} → {report.precision_resolved}")
-    run.add_row("trainer.tf32", str(report.tf32_param).lower())
-    run.add_row("data loader workers", f"[bold]{report.num_workers}[/bold]")
-    run.add_row("pin memory", str(report.pin_memory).lower())
+    hardware = report.hardware
+    for label, key in (("trainer.precision", "trainer.precision"), ("trainer.tf32", "trainer.tf32"),
+                       ("data loader workers", "runtime.num_workers"), ("pin memory", "runtime.pin_memory")):
+        requested, used = (_show(hardware[side][key]) for side in ("requested", "used"))
+        why = hardware["fallbacks"].get(key)
+        shown = f"[bold]{used}[/bold]" if requested == used else f"{requested} → [bold]{used}[/bold]"
+        run.add_row(label, shown + (f"  [yellow]fallback: {escape(why)}[/yellow]" if why else ""))
     overrides = ", ".join(f"{k}={v}" for k, v in report.env_overrides.items()) or "none"
     run.add_row("GRAPHQA_* overrides", overrides)
     console.print(run)

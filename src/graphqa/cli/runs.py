@@ -59,6 +59,13 @@ def render_snapshot(snapshot: dict[str, Any]) -> Any:
         head.add_row("val loss", _fmt(best["val_loss"]))
         head.add_row("val spearman", _fmt(best["val_spearman"]))
         head.add_row("params", "  ".join(f"{k}={_fmt(v)}" for k, v in best["params"].items()))
+    hardware = snapshot.get("hardware") or {}
+    if hardware.get("used"):
+        used, requested = hardware["used"], hardware["requested"]
+        fallbacks = "; ".join(f"{key} {requested[key]} → {used[key]} ({why})"
+                              for key, why in hardware.get("fallbacks", {}).items())
+        head.add_row("precision used", f"[bold]{escape(str(used['trainer.precision']))}[/bold]"
+                     + (f"  [yellow]fallback: {escape(fallbacks)}[/yellow]" if fallbacks else ""))
     head.add_row("kept checkpoints", str(snapshot["checkpoints"]))
     parts: list[Any] = [head]
     latest = _flatten(snapshot["latest"])
@@ -100,8 +107,9 @@ def leaderboard_cmd(
     records = rank_runs(RunRecord.from_run_dir(d) for d in dirs)[: limit or None]
     rows = leaderboard_rows(records)
     # Status and key params that differ between the runs get a column; the rest go into the caption.
-    varying = [c for c in ("status", *KEY_PARAMS) if len({repr(row[c]) for row in rows}) > 1]
-    same = "  ".join(f"{c}={_fmt(rows[0][c])}" for c in ("status", *KEY_PARAMS) if c not in varying)
+    shown = ("status", *KEY_PARAMS, "fallback")  # precision: what each run used; fallback: what it lacked
+    varying = [c for c in shown if len({repr(row.get(c)) for row in rows}) > 1]
+    same = "  ".join(f"{c}={_fmt(rows[0].get(c))}" for c in shown if c not in varying and rows[0].get(c) != "")
     table = Table(title=f"{len(dirs)} run(s) under {escape(str(runs))}, best first (lower selection score is better)",
                   title_justify="left", caption=f"all shown runs: {same}" if same else None, caption_justify="left",
                   box=box.SIMPLE_HEAD, pad_edge=False)
@@ -114,7 +122,7 @@ def leaderboard_cmd(
     for column in columns:
         table.add_column(headers.get(column, column), justify="left" if column == "status" else "right")
     for name, row in zip(names, rows, strict=True):
-        table.add_row(str(row["rank"]), escape(name), *(_fmt(row[c]) for c in columns))
+        table.add_row(str(row["rank"]), escape(name), *(escape(_fmt(row.get(c))) for c in columns))
     console.print(table)
 
 

@@ -18,6 +18,9 @@ from typing import Any
 RESOLVER = "graphqa_check"
 CHECK_KEY = "params_check"
 PASSED = "passed"
+# Set by hydra_plugins/graphqa_params (imported by DVC only): the stages DVC is about to run use `python` from
+# PATH, so check that one imports graphqa before anything is removed (graphqa.stage_python).
+_check_stage_python = False
 
 
 def check_composed(root: Any) -> str:
@@ -30,6 +33,8 @@ def check_composed(root: Any) -> str:
     raw = OmegaConf.to_container(root, resolve=False)
     raw.pop(CHECK_KEY, None)
     params_from_dict(raw)
+    if _check_stage_python:  # after the params: a bad key is named whatever runs the stages
+        refuse_foreign_stage_python()
     return PASSED
 
 
@@ -47,9 +52,22 @@ def refuse_while_dvc_runs() -> None:
                           "beside it with `dvc exp run --temp` or queue it with `dvc exp run --queue`")
 
 
-def register_params_check() -> None:
-    """Register the ``graphqa_check`` resolver (idempotent)."""
+def refuse_foreign_stage_python() -> None:
+    """The stages' ``python`` (first on PATH) must import graphqa; else refuse, saying to activate .venv."""
+    from graphqa.config import ParamsError
+    from graphqa.stage_python import stage_python_problem
+
+    problem = stage_python_problem()
+    if problem is not None:
+        raise ParamsError(problem)
+
+
+def register_params_check(check_stage_python: bool = False) -> None:
+    """Register the ``graphqa_check`` resolver (idempotent); ``check_stage_python``: DVC composes, stages follow."""
+    global _check_stage_python
     from omegaconf import OmegaConf
+
+    _check_stage_python = _check_stage_python or check_stage_python
 
     if not OmegaConf.has_resolver(RESOLVER):
         OmegaConf.register_new_resolver(RESOLVER, lambda *, _root_: check_composed(_root_))

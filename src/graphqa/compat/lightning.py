@@ -11,11 +11,19 @@
   different checkpoint bytes. :func:`portable_checkpoint_state` stores them
   relative to the project root and :func:`local_checkpoint_state` turns them back.
 * ``MLFlowLogger._tracking_uri``: the tracking URI a run logged to (no public accessor), kept for resume.
+* Lightning's console output (:func:`quiet_lightning_output`): the ``lightning`` package logger's own
+  stream handler (it propagates too, so with a root handler every line printed twice), the
+  ``lightning.*.utilities.rank_zero`` loggers its INFO lines come from, the wording of its
+  adverts (``💡 Tip: … litlogger`` / ``litmodels``) and of two warnings that say nothing actionable
+  here. ``tests/training/test_logs.py`` checks a real run prints none of them and each event once.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +66,39 @@ def local_checkpoint_state(state: dict[str, Any], root: Path) -> dict[str, Any]:
 def mlflow_logger_tracking_uri(logger: Any) -> str | None:
     """The tracking URI of a Lightning ``MLFlowLogger`` (``None`` when it has none)."""
     return getattr(logger, "_tracking_uri", None)
+
+
+LIGHTNING_PACKAGE_LOGGER = "lightning"
+LIGHTNING_RANK_ZERO_LOGGERS = ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero")
+# Lines that carry no information about this run: adverts for other packages, the Trainer restating
+# the defaults graphqa passes (limit_*_batches=1.0, val_check_interval=1.0), and its note that it reads
+# the training loader once to count steps.
+LIGHTNING_NOISE = re.compile(r"💡 Tip:|litlogger|litmodels|`Trainer\((limit_train_batches|limit_val_batches|"
+                             r"val_check_interval)=1\.0\)` was configured|to estimate number of stepping batches")
+# Warnings (message regexes) about Lightning's own internals, or a logging interval longer than an epoch
+# (epoch means are logged regardless).
+LIGHTNING_WARNINGS = (r".*isinstance\(treespec, LeafSpec\)` is deprecated", r"The number of training batches \(\d+\) is "
+                      r"smaller than the logging interval")
+
+
+class _DropLightningNoise(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return LIGHTNING_NOISE.search(record.getMessage()) is None
+
+
+def quiet_lightning_output() -> None:
+    """One line per Lightning event and no adverts (idempotent; call before building a Trainer).
+
+    With a root handler configured (every stage's ``setup_logging``), Lightning's own handler on the
+    ``lightning`` logger is removed, so its records print once, in the stage's format.
+    """
+    if logging.getLogger().handlers:
+        package = logging.getLogger(LIGHTNING_PACKAGE_LOGGER)
+        for handler in [h for h in package.handlers if type(h) is logging.StreamHandler]:
+            package.removeHandler(handler)
+    for name in LIGHTNING_RANK_ZERO_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _DropLightningNoise) for f in logger.filters):
+            logger.addFilter(_DropLightningNoise())
+    for message in LIGHTNING_WARNINGS:
+        warnings.filterwarnings("ignore", message=message)

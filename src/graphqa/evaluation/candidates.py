@@ -302,4 +302,15 @@ def evaluate_pipeline(params: Params, paths: PipelinePaths, device: str = "auto"
         {"candidate": final.candidate.name, "val_selection": final.val_selection,
          "test_spearman": headline["test_spearman"], "test_ranking_loss": headline["test_ranking_loss"]},
     )
+    log.info("%s", closing_line(final, results, params, paths.model_out))
     return headline
+
+
+def closing_line(final: CandidateResult, results: Sequence[CandidateResult], params: Params, model_out: Path) -> str:
+    """The evaluate stage's last line: the chosen model, why, and its headline test figures."""
+    test = final.test_metrics
+    return (f"evaluate: final model {final.candidate.name} (lowest validation selection score, "
+            f"{final.val_selection:.4f}, of {len(results)} candidates; the test set played no part) -> {model_out}; "
+            f"test ranking loss {test['ranking_loss']:.3f}, per-target spearman {test['per_target_spearman']:.3f}, "
+            f"spearman {test['spearman']:.3f}, top-{params.evaluate.top_k} hits "
+            f"{hits_text(test, params.evaluate.hit_thresholds)}")

@@ -80,6 +80,11 @@ def monitor_snapshot(path: Path, cache: dict[Path, tuple[float, dict[str, Any]]]
                                 else "not started", "best": None, "latest": {}, "checkpoints": 0}
     scored = run.scored_checkpoints()
     snapshot["checkpoints"] = len(scored)
+    manifest = {}
+    with contextlib.suppress(ValueError, OSError):  # written at the run's start and end (training.run)
+        manifest = run.read_manifest()
+    hardware = manifest.get("hardware")
+    snapshot["hardware"] = hardware if isinstance(hardware, dict) else None
     if scored:
         best, fields = scored[0]
         cache = {} if cache is None else cache
@@ -94,7 +99,8 @@ def monitor_snapshot(path: Path, cache: dict[Path, tuple[float, dict[str, Any]]]
             "path": str(best), "epoch": int(fields.get("epoch", -1)), "score": fields["score"],
             "val_loss": fields.get("val_loss"),
             "val_spearman": (extras.get("val_metrics") or {}).get("spearman"),
-            "params": key_params(extras.get("params", {})),
+            "params": {**key_params(extras.get("params", {})),  # the precision it trains at, not the one asked
+                       **({"precision": hardware["used"].get("trainer.precision")} if snapshot["hardware"] else {})},
             "params_digest": extras.get("params_digest"),
         }
     if run.dvclive_metrics.is_file():

@@ -18,7 +18,8 @@ from graphqa.config import SEED_MAX
 from graphqa.io import atomic_copy, csv_text, read_json_object, write_json, write_text
 from graphqa.runs.run_dir import RunDir
 
-# Key params shown next to each run: column -> dotted key in the resolved params.
+# Key params shown next to each run: column -> dotted key in the resolved params. `precision` is then
+# replaced by what the run used (its manifest), which differs after a hardware fallback.
 KEY_PARAMS = {
     "arch": "model.arch",
     "lr": "optimizer.lr",
@@ -63,7 +64,8 @@ class RunRecord:
             checkpoint=run.best_checkpoint,
             status=str(summary.get("status", "unknown"))
             + (" (constant predictions)" if summary.get("constant_predictions") else ""),
-            key_params={col: dotted(params, key) for col, key in KEY_PARAMS.items()},
+            key_params={**{col: dotted(params, key) for col, key in KEY_PARAMS.items()},
+                        **used_hardware(run.read_manifest())},
         )
 
 
@@ -86,6 +88,28 @@ def _float(value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         return math.nan
+
+
+def used_hardware(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The leaderboard columns of what a run used: ``precision`` (after any fallback) and ``fallback``
+    (``"trainer.precision bf16-mixed→32-true; …"``, empty when the machine had what was asked).
+
+    Read from the manifest's ``hardware`` block (:mod:`graphqa.training.hardware`); a manifest without
+    one gives its resolved precision, no manifest the requested one.
+    """
+    hardware = manifest.get("hardware")
+    if not isinstance(hardware, dict):
+        precision = manifest.get("precision")
+        used = precision.get("resolved") if isinstance(precision, dict) else None
+        return {**({"precision": used} if used else {}), "fallback": ""}
+    requested, used = hardware.get("requested", {}), hardware.get("used", {})
+    fallbacks = "; ".join(f"{key} {_plain(requested.get(key))}→{_plain(used.get(key))}"
+                          for key in hardware.get("fallbacks", {}))
+    return {"precision": used.get("trainer.precision"), "fallback": fallbacks}
+
+
+def _plain(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def dotted(tree: Any, key: str) -> Any:

@@ -85,12 +85,15 @@ def build_manifest(
     env_overrides: Mapping[str, Any],
     world_size: int = 1,
     data_hash: str | None = None,
+    hardware: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The manifest dict (docs/ARCHITECTURE.md, "Run directories").
 
     Nothing wall-clock here (it is a DVC output: identical runs write identical bytes);
     when, from which git commit, how long and how fast go to the run's ``run_context.json``.
+    ``hardware``: requested and used precision, TF32, workers and pinning and why any differs
+    (:meth:`graphqa.training.hardware.HardwareFit.to_dict`); ``tf32`` is the used value.
     """
     return {
         "data_hash": data_hash if data_hash is not None else hash_files(packed_dir),
@@ -102,7 +105,8 @@ def build_manifest(
         "device": device_info(accelerator),
         "world_size": world_size,
         "precision": {"requested": params.trainer.precision, "resolved": precision},
-        "tf32": params.trainer.tf32,
+        "tf32": (hardware or {}).get("used", {}).get("trainer.tf32", params.trainer.tf32),
+        "hardware": dict(hardware) if hardware else None,
         "deterministic": params.trainer.deterministic,
         "packages": package_versions(),
         "env_overrides": dict(env_overrides),

@@ -53,6 +53,20 @@ def _stopped_by(trainer: Any, params: Params) -> str:
     return "max_epochs"
 
 
+def closing_line(run_dir: Path, summary: dict[str, Any], wall_s: float) -> str:
+    """The one line a finished training run ends with: how long, why it stopped, its best epoch and scores."""
+    best = summary.get("best") or {}
+
+    def fig(key: str, digits: int) -> str:
+        value = best.get(key)
+        return "n/a" if value is None else f"{value:.{digits}f}"
+
+    return (f"{run_dir}: done, {summary.get('epochs_run')} epochs in {wall_s:.0f} s "
+            f"(stopped by {summary.get('stopped_by')}, {summary.get('precision')}); best epoch {best.get('epoch')}: "
+            f"selection {fig('score', 4)}, val loss {fig('val_loss', 4)}, val spearman {fig('val_spearman', 3)}, "
+            f"per-target spearman {fig('val_per_target_spearman', 3)}")
+
+
 def _finite(value: Any) -> float | None:
     try:
         value = float(value)
@@ -83,6 +97,7 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
     from graphqa.inference.checkpoint import CheckpointError, load_checkpoint
     from graphqa.training.callbacks import RankedCheckpoint, SpeedMeter, find_callback
     from graphqa.training.checkpoint import init_from_checkpoint
+    from graphqa.training.hardware import fit_to_machine
     from graphqa.training.loggers import remember_logger_ids
     from graphqa.training.manifest import build_manifest, git_state, write_manifest
     from graphqa.training.module import CONSTANT_PREDICTIONS_STD, GraphQAModule
@@ -91,6 +106,9 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
 
     started = time.time()
     params, env_applied = apply_env_overrides(params)
+    hardware = fit_to_machine(params).require()  # what this machine gives the run (refused: before anything is touched)
+    if hardware.warning():
+        log.warning("%s", hardware.warning())
     init_from = init_from or params.model.init_from  # a stage's own starting point (fine-tune) wins
     run_dir = ensure_writable_dir(Path(run_dir))
     run = RunDir(run_dir)
@@ -114,7 +132,7 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
     if resume_from is None:
         run.clear()
 
-    datamodule = GraphDataModule(packed_dir, training_data_params(params), schema_path)
+    datamodule = GraphDataModule(packed_dir, training_data_params(hardware.apply_runtime(params)), schema_path)
 
     import lightning as L
 
@@ -123,12 +141,23 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
     if init_from is not None and resume_from is None:
         init_from_checkpoint(module, init_from, schema)
 
-    trainer = build_trainer(params, run_dir, resume=resume_from is not None)
+    trainer = build_trainer(params, run_dir, resume=resume_from is not None, hardware=hardware)
     ranked_checkpoints = find_callback(trainer, RankedCheckpoint)
     if ranked_checkpoints is not None:
         ranked_checkpoints.resume_state = resume_state
     accelerator = resolve_accelerator(params.trainer.accelerator)
-    precision = str(trainer.precision)  # what the Trainer really runs (resolve_precision's answer)
+    precision = str(trainer.precision)  # what the Trainer really runs (the hardware fit's answer)
+
+    def manifest(status: str) -> dict[str, Any]:
+        return build_manifest(
+            params, packed_dir=packed_dir, schema_digest=schema.digest(), precision=precision,
+            accelerator=accelerator, env_overrides=env_applied, world_size=trainer.world_size,
+            data_hash=identity.packed_data, hardware=hardware.to_dict(),
+            extra={"status": status, "init_from": str(init_from) if init_from else None},
+        )
+
+    if trainer.is_global_zero:  # `graphqa monitor` shows the used precision while the run trains
+        write_manifest(run_dir, manifest("running"))
 
     status, error, summary = "running", None, {}
     try:
@@ -177,12 +206,7 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
                 "params_digest": params.result_digest(),
             }
             write_json(run.summary_file, summary)
-            write_manifest(run_dir, build_manifest(
-                params, packed_dir=packed_dir, schema_digest=schema.digest(), precision=precision,
-                accelerator=accelerator, env_overrides=env_applied, world_size=trainer.world_size,
-                data_hash=identity.packed_data,
-                extra={"status": status, "init_from": str(init_from) if init_from else None},
-            ))
+            write_manifest(run_dir, manifest(status))
             # What varies between identical runs (clock, git commit) stays out of DVC's outputs: hashes repeat.
             write_json(run.context_file, {
                 "git": git_state(),
@@ -197,6 +221,5 @@ def train_run(params: Params, packed_dir: Path | str, schema_path: Path | str, r
         return {"status": status, "global_rank": trainer.global_rank}
     if status == "completed":
         resume_state.clear()
-        log.info("%s: best selection score %s at epoch %s (%s)", run_dir, summary["best"].get("score"),
-                 summary["best"].get("epoch"), summary["best"].get("checkpoint"))
+        log.info("%s", closing_line(run_dir, summary, time.time() - started))
     return summary

@@ -14,44 +14,29 @@ from lightning.pytorch.loggers import Logger
 
 from graphqa.config import Params
 from graphqa.runs.run_dir import RunDir
+from graphqa.training.hardware import HardwareFit, Machine, device_kind, fit_precision, fit_to_machine
 
 log = logging.getLogger(__name__)
-
-_LEGACY_PRECISION = {"32": "32-true", "16": "16-mixed", "bf16": "bf16-mixed"}
-_CUDA_ACCELERATORS = ("gpu", "cuda")
 
 
 def resolve_accelerator(accelerator: str, *, cuda_available: bool | None = None) -> str:
     """The device kind ``accelerator`` means here: ``cuda``, ``cpu``, ``mps`` or ``tpu``."""
-    cuda = torch.cuda.is_available() if cuda_available is None else cuda_available
-    if accelerator == "auto":
-        if cuda:
-            return "cuda"
-        mps = getattr(torch.backends, "mps", None)
-        return "mps" if mps is not None and mps.is_available() else "cpu"
-    return "cuda" if accelerator in _CUDA_ACCELERATORS else accelerator
+    return device_kind(accelerator, cuda_available=cuda_available)
 
 
 def resolve_precision(precision: str, accelerator: str = "auto", *, cuda_available: bool | None = None,
                       bf16_supported: bool | None = None) -> str:
-    """Lightning precision for ``trainer.precision`` on this hardware.
+    """Lightning precision for ``trainer.precision`` on this hardware (:func:`graphqa.training.hardware.fit_precision`).
 
     ``auto``: ``bf16-mixed`` on CUDA with bf16, ``16-mixed`` on other CUDA,
-    ``32-true`` elsewhere. Legacy spellings (``32``, ``16``, ``bf16``) are
-    normalised. fp16 AMP cannot run off CUDA: ``16-mixed`` on a CPU/MPS run
-    falls back to ``32-true`` with a warning (never silently to bf16).
+    ``32-true`` elsewhere. Mixed precision off CUDA falls back to ``32-true``
+    (never silently to another half format); the run logs that once
+    (:meth:`~graphqa.training.hardware.HardwareFit.warning`).
     """
-    precision = _LEGACY_PRECISION.get(precision, precision)
-    device = resolve_accelerator(accelerator, cuda_available=cuda_available)
-    if precision == "auto":
-        if device != "cuda":
-            return "32-true"
-        bf16 = torch.cuda.is_bf16_supported() if bf16_supported is None else bf16_supported
-        return "bf16-mixed" if bf16 else "16-mixed"
-    if precision == "16-mixed" and device != "cuda":
-        log.warning("trainer.precision=16-mixed needs a CUDA device; this run is on %s and uses 32-true", device)
-        return "32-true"
-    return precision
+    device = device_kind(accelerator, cuda_available=cuda_available)
+    if bf16_supported is None:
+        bf16_supported = device == "cuda" and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    return fit_precision(precision, Machine(device=device, cuda_bf16=bf16_supported))[0]
 
 
 def set_cpu_threads(threads: int, accelerator: str) -> None:
@@ -100,6 +85,7 @@ def build_trainer(
     loggers: Sequence[Logger] | bool | None = None,
     resume: bool = False,
     extra_callbacks: Sequence[Callback] = (),
+    hardware: HardwareFit | None = None,
 ) -> L.Trainer:
     """A Trainer for one run in ``run_dir``; every ``trainer.*`` param is applied.
 
@@ -115,21 +101,29 @@ def build_trainer(
     Lightning's overfit mode swaps each loader's sampler for a
     ``SequentialSampler``, which would turn the data layer's batch sampler
     into one-graph batches.
+
+    Precision and TF32 are ``hardware``'s used values (default: :func:`fit_to_machine` of
+    ``params`` here; the caller logs its warning once).
     """
+    from graphqa.compat.lightning import quiet_lightning_output
     from graphqa.training.callbacks import build_callbacks
     from graphqa.training.checkpoint import SafeCheckpointIO
     from graphqa.training.loggers import build_loggers
+    from graphqa.training.progress import TrainingProgressBar
 
     run_dir = Path(run_dir)
     t = params.trainer
-    set_tf32(t.tf32)
+    hardware = hardware or fit_to_machine(params)
+    set_tf32(hardware.used["trainer.tf32"])
     set_cpu_threads(params.runtime.cpu_threads, t.accelerator)
-    precision = resolve_precision(t.precision, t.accelerator)
+    precision = hardware.used["trainer.precision"]
     if callbacks is None:
         callbacks = build_callbacks(params, run_dir)
     if loggers is None:
         loggers = build_loggers(params, run_dir, resume=resume)
     logger_arg: Any = list(loggers) if not isinstance(loggers, bool) else loggers
+    quiet_lightning_output()  # each Lightning line once, no adverts (README, "Logs")
+    progress = [TrainingProgressBar()] if params.runtime.progress_bar else []
     return L.Trainer(
         accelerator=t.accelerator,
         devices=t.devices,
@@ -157,7 +151,7 @@ def build_trainer(
         sync_batchnorm=t.sync_batchnorm,
         use_distributed_sampler=False,
         default_root_dir=str(run_dir),
-        callbacks=[*callbacks, *extra_callbacks],
+        callbacks=[*callbacks, *extra_callbacks, *progress],
         logger=logger_arg,
         plugins=[SafeCheckpointIO()],
     )
