@@ -14,7 +14,7 @@ HEADLINE = {"test_loss": 0.1, "final_val_selection": 0.08, "test_hits@0.8": 1.0,
 
 def test_headline_keys_in_reading_order_and_nothing_else() -> None:
     metrics = exp_show_metrics(HEADLINE, THRESHOLDS)
-    assert list(metrics) == ["final_candidate", "test_spearman", "test_per_target_spearman", "test_ranking_loss",
+    assert list(metrics) == ["final_candidate", "test_spearman", "test_ranking_loss", "test_per_target_spearman",
                              "test_hits@0.23", "test_hits@0.49", "test_hits@0.8", "final_val_selection"]
     assert list(metrics) == headline_columns(THRESHOLDS)
     assert metrics["test_hits@0.23"] == 12 and isinstance(metrics["test_hits@0.23"], int)

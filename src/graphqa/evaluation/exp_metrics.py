@@ -4,8 +4,8 @@
 lists the files (stage ``metrics:`` first, then the top-level ``metrics:``), each file's
 keys in file order, and collapses what does not fit the terminal. So ``dvc.yaml``
 declares exactly one small file per evaluating stage as metrics, its keys in the order
-a reader compares runs: the final candidate, test Spearman (pooled and per target),
-ranking loss, top-k hit counts per DockQ threshold, validation selection score. The
+a reader compares runs: the final candidate, test Spearman, ranking loss, per-target
+Spearman, top-k hit counts per DockQ threshold, validation selection score. The
 full detail (intervals, references, every candidate, every run's summary) stays in
 cached outputs: ``eval/headline.json``, ``eval/candidates.json``, ``runs/**/summary.json``
 (docs/ARCHITECTURE.md, "What dvc exp show shows"). Key names are the headline's.
@@ -24,7 +24,9 @@ GIVEN_MODEL_KEY = "given_model"
 
 def headline_columns(thresholds: Sequence[float]) -> list[str]:
     """The headline keys ``dvc exp show`` shows first, in order."""
-    return ["final_candidate", "test_spearman", "test_per_target_spearman", "test_ranking_loss",
+    # ranking loss before per-target Spearman: both pooled figures fit a 120-column screen beside a long
+    # experiment name ("└── 1a2b3c4 [other-bootstrap]")
+    return ["final_candidate", "test_spearman", "test_ranking_loss", "test_per_target_spearman",
             *(f"test_hits@{t:g}" for t in thresholds), "final_val_selection"]
 
 
