@@ -700,12 +700,9 @@ def _check_lr_floor(params: Params) -> None:
 
 
 def _check_hpo_space(params: Params) -> None:
-    """Each searched key exists, each of its extreme values or choices is valid there, and the trained member's
-    own overlay does not set it (the overlay would win over every trial's value)."""
+    """Each searched key exists and each of its extreme values or choices is valid there. (Whether ``hpo.member``
+    is a sweep variant of these params is checked when a study starts: a profile may replace the variants.)"""
     hpo = params.hpo
-    _check(hpo.member in params.sweep.variants, "hpo.member",
-           f"{_show(hpo.member)} is not a sweep variant; expected one of: {', '.join(params.sweep.variants)}")
-    member_overlay = params.sweep.overlays.get(hpo.member, {})
     for i, dim in enumerate(hpo.space):
         key = f"hpo.space[{i}]"
         section, *path = dim.key.split(".")
@@ -716,11 +713,6 @@ def _check_hpo_space(params: Params) -> None:
                    f"{', '.join(sorted(fields)) or 'no sub-keys'})")
             tp = typing.get_type_hints(tp)[name]
         _check(not dataclasses.is_dataclass(tp), f"{key}.key", f"{dim.key} is a section; expected one of its keys")
-        overlay_value: Any = member_overlay
-        for name in dim.key.split("."):
-            overlay_value = overlay_value.get(name) if isinstance(overlay_value, Mapping) else None
-        _check(overlay_value is None, f"{key}.key", f"sweep.overlays.{hpo.member} sets {dim.key} itself, so every "
-               "trial would train its value; search another member (hpo.member) or another key")
         values = dim.choices if dim.type == "categorical" else [dim.low, dim.high]
         for value in values or []:
             overlay: dict[str, Any] = {}

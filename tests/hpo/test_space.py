@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import Any
@@ -45,10 +46,6 @@ def test_the_committed_default_space_loads_and_becomes_optuna_distributions(proj
     ({"key": "model.dropout", "type": "float", "low": 0.0, "high": 1.0}, {}, "model.dropout=1.0 is not valid"),
     ({"key": "model.heads", "type": "categorical", "choices": []}, {}, "expected a non-empty list of choices"),
     ({"key": "model.heads", "type": "int", "low": 1, "high": 4, "choices": [1]}, {}, "not choices"),
-    ({"key": "optimizer.lr", "type": "float", "low": 0.001, "high": 0.01}, {"member": "low_lr"},
-     "sweep.overlays.low_lr sets optimizer.lr itself"),
-    ({"key": "optimizer.lr", "type": "float", "low": 0.001, "high": 0.01}, {"member": "topoqa"},
-     "hpo.member: 'topoqa' is not a sweep variant"),
     ({"key": "optimizer.lr", "type": "float", "low": 0.001, "high": 0.01}, {"study": "../x"}, "hpo.study"),
     ({"key": "optimizer.lr", "type": "float", "low": 0.001, "high": 0.01}, {"study": "a.lock"}, "hpo.study"),
     ({"key": "optimizer.lr", "type": "float", "low": 0.001, "high": 0.01}, {"parallel": 0}, "hpo.parallel"),
@@ -109,3 +106,20 @@ def test_a_bad_hpo_override_fails_while_composing(project_params: Path) -> None:
         composed((), ["hpo.space=[{key:optimizer.lrr,type:float,low:0.1,high:0.2}]"], project_params)
     with pytest.raises(ParamsError, match="hpo.trials: expected an integer >= 1"):
         composed((), ["hpo.trials=0"], project_params)
+
+
+@pytest.mark.parametrize(("hpo", "message"), [
+    ({"member": "low_lr"}, "sweep.overlays.low_lr sets optimizer.lr itself"),
+    ({"member": "topoqa"}, "hpo.member: 'topoqa' is not a sweep variant"),
+])
+def test_a_member_that_cannot_carry_the_search_is_refused_when_the_study_starts(hpo: dict[str, Any],
+                                                                                 message: str) -> None:
+    """A profile may replace sweep.variants (finetune_released): the member is checked by `hpo run`, not at load."""
+    from graphqa.hpo.errors import HpoError
+    from graphqa.hpo.study import check_member
+
+    params = _with_space({"key": "optimizer.lr", "type": "float", "low": 0.001, "high": 0.01}, **hpo)
+    with pytest.raises(HpoError, match=message):
+        check_member(params, params.hpo)
+    check_member(params, dataclasses.replace(params.hpo, member="baseline"))
+

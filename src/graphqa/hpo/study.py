@@ -30,6 +30,7 @@ from graphqa.runs.run_dir import RunDir
 SWEEP_RUNS = Path("runs/sweep")  # the train stage's run directories (dvc.yaml: runs/sweep/<member>)
 SETUP_ATTR = "graphqa_setup"  # the study's user attribute fixing what its trials run (checked on resume)
 ERROR_ATTR = "error"  # a failed trial's user attribute: why
+MISSING_POLLS = 3  # an experiment absent from `dvc exp show` this many polls in a row was removed: the trial failed
 
 
 def experiment_name(study: str, number: int) -> str:
@@ -72,6 +73,21 @@ def git_head(root: Path) -> str:
     return result.stdout.strip()
 
 
+def check_member(params: Params, hpo: HpoParams) -> None:
+    """``hpo.member`` is a sweep variant of these params, and its own overlay sets no searched key (the overlay
+    would win over every trial's value)."""
+    if hpo.member not in params.sweep.variants:
+        raise HpoError(f"hpo.member: {hpo.member!r} is not a sweep variant of params.yaml; expected one of: "
+                       f"{', '.join(params.sweep.variants)}")
+    for i, dim in enumerate(hpo.space):
+        value: Any = params.sweep.overlays.get(hpo.member, {})
+        for name in dim.key.split("."):
+            value = value.get(name) if isinstance(value, dict) else None
+        if value is not None:
+            raise HpoError(f"hpo.space[{i}].key: sweep.overlays.{hpo.member} sets {dim.key} itself, so every trial "
+                           "would train its value; search another member (hpo.member) or another key")
+
+
 # Not carried from the workspace into trials: composition bookkeeping, the study's own section, runtime knobs.
 _NOT_CARRIED = ("profiles.", "params_check", "hpo.", "runtime.")
 
@@ -97,6 +113,7 @@ def study_setup(root: Path, params: Params, hpo: HpoParams, params_file: Path = 
     it was composed with, plus the trial's values."""
     if not hpo.space:
         raise HpoError("hpo.space: empty; expected at least one searched key")
+    check_member(params, hpo)
     member = f"{hpo.member}-{params.sweep.seeds[0]}"
     profiles = list(params.profiles)
     base = [*profile_overrides(profiles), *workspace_overrides(root / params_file, profiles, root / "params")]
@@ -197,6 +214,7 @@ def run_study(root: Path, setup: StudySetup, *, report: Callable[[str, Progress]
     space = distributions(setup.hpo.space)
     progress = Progress(total=setup.hpo.trials)
     pending: dict[int, str] = {}  # trial number -> experiment name
+    unseen: dict[int, int] = {}  # trial number -> polls in a row its experiment was not listed
 
     def tell(number: int, state: Any, value: float | None = None, error: str | None = None) -> None:
         if error is not None:
@@ -218,8 +236,8 @@ def run_study(root: Path, setup: StudySetup, *, report: Callable[[str, Progress]
             tell(number, TrialState.FAIL, error=str(exc))
             return
         pending[number] = name
-        report(f"{name}: queued ({', '.join(f'{k}={v:.4g}' if isinstance(v, float) else f'{k}={v}' for k, v in values.items())})",
-               progress)
+        shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
+        report(f"{name}: queued ({shown})", progress)
 
     # Resume: trials a killed driver left running are collected from DVC, or queued if they never got there.
     known = exps.experiments()
@@ -248,8 +266,11 @@ def run_study(root: Path, setup: StudySetup, *, report: Callable[[str, Progress]
         known = exps.experiments()
         for number, name in sorted(pending.items()):
             exp = known.get(name)
-            if exp is None:
+            unseen[number] = unseen.get(number, 0) + 1 if exp is None else 0
+            if exp is None and unseen[number] >= MISSING_POLLS:
                 tell(number, TrialState.FAIL, error=f"experiment {name} is gone from `dvc exp show` (removed?)")
+            elif exp is None:
+                continue  # between two of DVC's states for a moment, or really gone: look again
             elif exp.state == SUCCESS and exp.rev:
                 try:
                     value = setup.objective.value(exps.read_json(exp.rev, setup.summary_path), setup.summary_path)
