@@ -19,14 +19,14 @@ runner = CliRunner()
 
 def test_demo_then_check(tmp_path: Path) -> None:
     out = tmp_path / "x"
-    demo = runner.invoke(app, ["data", "demo", "--out", str(out), "--targets", "3", "--decoys", "5", "--seed", "1"])
+    demo = runner.invoke(app, ["data", "demo", "--out", str(out), "--targets", "3", "--decoys", "5", "--test-decoys", "6", "--seed", "1"])
     assert demo.exit_code == 0, demo.output
-    assert f"wrote 15 graphs to {out}" in " ".join(demo.stdout.split())
+    assert f"wrote 16 graphs to {out} (train 5, val 5, test 6)" in " ".join(demo.stdout.split())
     # The check through the installed console script, as a user runs it.
     check = subprocess.run([str(GRAPHQA), "data", "check", str(out)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     text = " ".join(check.stdout.split())  # rich wraps lines to the terminal width
-    assert "15 graph files; dims: node 172 / edge 11 (15 graphs)" in text
+    assert "16 graph files; dims: node 172 / edge 11 (16 graphs)" in text
     assert "ok: usable for schema discovery" in text
 
 

@@ -14,7 +14,7 @@ import torch
 
 from graphqa.data import capri_class, load_graph
 from graphqa.demo.complexes import TIERS, make_decoy, make_target, random_rotation
-from graphqa.demo.defaults import DEFAULT_DECOYS, DEFAULT_SEED, DEFAULT_TARGETS
+from graphqa.demo.defaults import DEFAULT_DECOYS, DEFAULT_SEED, DEFAULT_TARGETS, DEFAULT_TEST_DECOYS
 from graphqa.demo.dockq import DockQReference, dockq_score, kabsch, superposed_rmsd
 from graphqa.demo.generate import (
     DIFFICULTY_SHARES,
@@ -85,10 +85,10 @@ def test_split_and_schedule_helpers() -> None:
 
 
 def test_default_demo_has_enough_test_targets_of_every_difficulty() -> None:
-    """90 targets of 13 decoys (about 1,200 graphs); each split holds the same mix of difficulties."""
-    assert DEFAULT_TARGETS * DEFAULT_DECOYS == 1170
+    """90 targets: 75 train/val targets of 13 decoys, 15 test targets of 40; each split holds the same mix."""
     splits = split_targets(target_names(DEFAULT_TARGETS, DEFAULT_SEED), DEFAULT_SEED)
     assert [len(splits[s]) for s in ("train", "val", "test")] == [60, 15, 15]
+    assert 75 * DEFAULT_DECOYS + 15 * DEFAULT_TEST_DECOYS == 1575
     difficulty = target_difficulties(splits, DEFAULT_SEED)
     # 15 targets at shares .25 .3 .25 .2: 3.75 4.5 3.75 3 -> 3 4 3 3, the two largest remainders (.75) round up.
     for split in ("val", "test"):
@@ -190,3 +190,13 @@ def test_regeneration_is_byte_identical(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["demo.json", "graphs", "labels"]
     generate_demo(tmp_path / "c", targets=3, decoys=4, seed=10, workers=1)
     assert _tree_digest(tmp_path / "c")["labels/train.csv"] != first["labels/train.csv"]
+
+
+def test_test_targets_get_their_own_pool_size(tmp_path: Path) -> None:
+    """``test_decoys`` grows only the test targets' pools; train and val stay at ``decoys``."""
+    summary = generate_demo(tmp_path, targets=3, decoys=4, test_decoys=7, seed=9, workers=1)
+    assert summary.stats["graphs_per_split"] == {"train": 4, "val": 4, "test": 7} and summary.graphs == 15
+    test_target = summary.splits["test"][0]
+    assert len(list((tmp_path / "graphs" / test_target).glob("*.pt"))) == 7
+    with pytest.raises(ValueError, match="test: 3"):
+        generate_demo(tmp_path / "x", targets=3, decoys=4, test_decoys=3, seed=9, workers=1)

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 # Small enough for CI's 2 cores, big enough that every split has several targets.
-DEMO_ARGS = ["--targets", "12", "--decoys", "24", "--seed", "7"]
+DEMO_ARGS = ["--targets", "12", "--decoys", "24", "--test-decoys", "24", "--seed", "7"]
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from graphqa.demo.defaults import DEFAULT_DECOYS, DEFAULT_SEED, DEFAULT_TARGETS
+from graphqa.demo.defaults import DEFAULT_DECOYS, DEFAULT_SEED, DEFAULT_TARGETS, DEFAULT_TEST_DECOYS
 
 app = typer.Typer(help="Demo dataset and dataset checks.", no_args_is_help=True)
 
@@ -23,13 +23,16 @@ def _data_params():  # noqa: ANN202 - graphqa.config.DataParams, imported lazily
 def demo_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="Dataset directory to write (graphs/, labels/).")] = Path("data"),
     targets: Annotated[int, typer.Option("--targets", min=3, help="Number of targets (native complexes).")] = DEFAULT_TARGETS,
-    decoys: Annotated[int, typer.Option("--decoys", min=4, help="Docking decoys per target.")] = DEFAULT_DECOYS,
+    decoys: Annotated[int, typer.Option("--decoys", min=4, help="Docking decoys per train/val target.")] = DEFAULT_DECOYS,
+    test_decoys: Annotated[int, typer.Option(
+        "--test-decoys", min=4, help="Docking decoys per test target (a pool where a top-10 pick is a choice).")
+    ] = DEFAULT_TEST_DECOYS,
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives byte-identical files.")] = DEFAULT_SEED,
     workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0: one per CPU, up to 8).")] = 0,
 ) -> None:
     """Write a deterministic demo dataset of docking decoys in the TopoQA builder format.
 
-    Example: graphqa data demo --out data --targets 90 --decoys 13 --seed 222
+    Example: graphqa data demo --out data --targets 90 --decoys 13 --test-decoys 40 --seed 222
     """
     import time
 
@@ -38,8 +41,8 @@ def demo_cmd(
 
     start = time.perf_counter()
     with progress_bar("demo: building graphs") as progress:
-        summary = generate_demo(out, targets=targets, decoys=decoys, seed=seed, workers=workers or None,
-                                progress=progress)
+        summary = generate_demo(out, targets=targets, decoys=decoys, test_decoys=test_decoys, seed=seed,
+                                workers=workers or None, progress=progress)
     counts = ", ".join(f"{split} {n}" for split, n in summary.stats["graphs_per_split"].items())
     classes = {c: v["count"] for c, v in summary.stats["dockq"].items()}
     typer.echo(f"wrote {summary.graphs} graphs to {out} ({counts}) in {time.perf_counter() - start:.1f} s")

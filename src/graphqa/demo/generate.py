@@ -209,26 +209,31 @@ def generate_demo(
     *,
     targets: int = DEFAULT_TARGETS,
     decoys: int = DEFAULT_DECOYS,
+    test_decoys: int | None = None,
     seed: int = DEFAULT_SEED,
     workers: int | None = None,
     progress: ProgressHook | None = None,
 ) -> DemoSummary:
     """Write the demo dataset under ``out_dir`` (replacing its graphs/, labels/ and demo.json).
 
+    ``decoys`` per train/val target, ``test_decoys`` per test target (default: ``decoys``).
     Example: ``generate_demo("data", targets=8, decoys=16)``
     """
     from graphqa.io import new_hidden_dir, write_json, write_text
 
-    if targets < 3 or decoys < 4:
-        raise ValueError(f"the demo needs >= 3 targets and >= 4 decoys per target, got {targets} x {decoys}")
+    test_decoys = decoys if test_decoys is None else test_decoys
+    if targets < 3 or min(decoys, test_decoys) < 4:
+        raise ValueError(f"the demo needs >= 3 targets and >= 4 decoys per target, got {targets} targets of "
+                         f"{decoys} (test: {test_decoys}) decoys")
     out_dir = Path(out_dir)
     names = target_names(targets, seed)
     splits = split_targets(names, seed)
     split_of = {t: s for s, ts in splits.items() for t in ts}
     difficulty = target_difficulties(splits, seed)
-    jobs = [(seed, i, name, decoys, difficulty[name]) for i, name in enumerate(names)]
+    pool = {name: test_decoys if split_of[name] == "test" else decoys for name in names}
+    jobs = [(seed, i, name, pool[name], difficulty[name]) for i, name in enumerate(names)]
     workers = workers or _default_workers(targets)
-    total = targets * decoys
+    total = sum(pool.values())
 
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = new_hidden_dir(out_dir, ".demo-")
@@ -270,7 +275,8 @@ def generate_demo(
             "node_feature_dim": len(NODE_COLUMNS),
             "_edge_schema": {"dim": len(EDGE_COLUMNS), "module": EDGE_MODULE, "columns": EDGE_COLUMNS},
             "_node_schema": {"dim": len(NODE_COLUMNS), "columns": NODE_COLUMNS},
-            "_builder": {"name": "graphqa data demo", "seed": seed, "targets": targets, "decoys": decoys},
+            "_builder": {"name": "graphqa data demo", "seed": seed, "targets": targets, "decoys": decoys,
+                         "test_decoys": test_decoys},
         })
         write_text(staging / "graphs" / "graph_metadata.json", json.dumps(metadata, indent=2, sort_keys=True) + "\n")
         for split, split_rows in rows.items():
@@ -282,6 +288,7 @@ def generate_demo(
             "seed": seed,
             "targets": targets,
             "decoys_per_target": decoys,
+            "decoys_per_test_target": test_decoys,
             "splits": splits,
             "difficulty": dict(sorted(difficulty.items())),
             **stats,
