@@ -44,7 +44,7 @@ repro: $(STAMP) demo-data
 
 # pytest exits 5 when it collects nothing: that is a failure here, never a pass.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
