@@ -30,6 +30,7 @@ from graphqa.runs.run_dir import RunDir
 SWEEP_RUNS = Path("runs/sweep")  # the train stage's run directories (dvc.yaml: runs/sweep/<member>)
 SETUP_ATTR = "graphqa_setup"  # the study's user attribute fixing what its trials run (checked on resume)
 ERROR_ATTR = "error"  # a failed trial's user attribute: why
+WORKER_RECHECK_S = 30.0  # a trial still queued this long after the workers were started: start them again
 MISSING_POLLS = 3  # an experiment absent from `dvc exp show` this many polls in a row was removed: the trial failed
 
 
@@ -251,6 +252,7 @@ def run_study(root: Path, setup: StudySetup, *, report: Callable[[str, Progress]
     _finished_counts(study, progress)
     if pending:
         exps.start_workers(setup.hpo.parallel)
+    workers_started = time.monotonic()
 
     while True:
         queued_now = False
@@ -260,10 +262,16 @@ def run_study(root: Path, setup: StudySetup, *, report: Callable[[str, Progress]
             queued_now = queued_now or trial.number in pending
         if queued_now:
             exps.start_workers(setup.hpo.parallel)
+            workers_started = time.monotonic()
         if not pending:
             break
         time.sleep(poll_s)
         known = exps.experiments()
+        waiting = any(known[name].state == QUEUED for name in pending.values() if name in known)
+        if waiting and time.monotonic() - workers_started > WORKER_RECHECK_S:
+            # DVC's workers exit when they find the queue empty; one that was exiting as we queued took nothing
+            exps.start_workers(setup.hpo.parallel)
+            workers_started = time.monotonic()
         for number, name in sorted(pending.items()):
             exp = known.get(name)
             unseen[number] = unseen.get(number, 0) + 1 if exp is None else 0
