@@ -82,12 +82,13 @@ def measure(reps: int, epochs: int, workdir: Path) -> dict[str, Any]:
                     epoch_s, precision, values = _fit(kind, data, epochs, Path(tempfile.mkdtemp(dir=workdir)))
                     samples[kind].extend(epoch_s[1:] or epoch_s)
                     used[kind] = {**values, "trainer precision": precision}
+                    log.info("rep %d %s (%s): train epochs %s s", rep + 1, kind, precision, epoch_s)
                 log.info("rep %d/%d done", rep + 1, reps)
     finally:
         torch.set_num_threads(threads)
     medians = {k: median(v) for k, v in samples.items()}
     return {
-        "graphs": data.graphs, "epochs_per_fit": epochs, "reps": reps, "cuda": torch.cuda.is_available(),
+        "graphs": data.num_graphs, "epochs_per_fit": epochs, "reps": reps, "cuda": torch.cuda.is_available(),
         "used": used, "train_epoch_s": {k: summary(v) for k, v in samples.items()},
         "ratio_as_asked_to_fallback": round(medians["as_asked"] / medians["fallback"], 3),
         "ratio_fallback_to_fp32_default": round(medians["fallback"] / medians["fp32_default"], 3),
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=None, help="scratch folder (the demo data there is reused)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("lightning", "lightning.pytorch", "lightning.pytorch.utilities.rank_zero", "graphqa"):
+    for noisy in ("lightning", "lightning.pytorch", "lightning.pytorch.utilities.rank_zero", "graphqa", "dvclive"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="graphqa-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)

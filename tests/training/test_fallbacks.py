@@ -26,15 +26,17 @@ def test_ampere_bf16_on_a_cpu_falls_back_to_what_fits(make_params):
     assert fit.requested == {"trainer.precision": "bf16-mixed", "trainer.tf32": True, "runtime.pin_memory": True,
                              "runtime.num_workers": 4}
     assert fit.used == {"trainer.precision": "32-true", "trainer.tf32": False, "runtime.pin_memory": False,
-                        "runtime.num_workers": 2}
+                        "runtime.num_workers": 0}  # workers only take cores from a CPU run
     assert set(fit.reasons) == set(fit.requested)
     line = fit.warning()
     assert line is not None and "\n" not in line
-    for text in ("bf16-mixed → 32-true", "needs a CUDA GPU", "trainer.tf32 true → false", "runtime.num_workers 4 → 2",
-                 "2 usable CPUs", "runtime.pin_memory true → false"):
+    for text in ("bf16-mixed → 32-true", "needs a CUDA GPU", "trainer.tf32 true → false", "runtime.num_workers 4 → 0",
+                 "no accelerator", "runtime.pin_memory true → false"):
         assert text in line, text
     applied = fit.apply_runtime(make_params("ampere_bf16"))
-    assert (applied.runtime.num_workers, applied.runtime.pin_memory) == (2, False)
+    assert (applied.runtime.num_workers, applied.runtime.pin_memory) == (0, False)
+    on_gpu = fit_to_machine(make_params("ampere_bf16"), Machine(device="cuda", cuda_bf16=True, cuda_tf32=True, cpus=2))
+    assert on_gpu.used["runtime.num_workers"] == 2 and "2 usable CPUs" in on_gpu.warning()  # 4 workers, 2 CPUs
     assert applied.result_digest() == make_params("ampere_bf16").result_digest()  # runtime knobs: no digest change
 
 

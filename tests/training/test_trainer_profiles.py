@@ -157,7 +157,7 @@ def test_resolve_precision_rules():
     assert resolve_precision("auto", "gpu", cuda_available=True, bf16_supported=False) == "16-mixed"
     assert resolve_precision("16-mixed", "cuda", cuda_available=True) == "16-mixed"
     assert resolve_precision("16-mixed", "cpu") == "32-true"
-    assert resolve_precision("bf16-mixed", "cpu") == "32-true"  # bf16 autocast on a CPU: twice as slow as fp32
+    assert resolve_precision("bf16-mixed", "cpu") == "32-true"  # bf16 autocast on a CPU: far slower than fp32
     assert resolve_precision("bf16-mixed", "cuda", cuda_available=True, bf16_supported=False) == "16-mixed"
     assert resolve_precision("16", "cuda", cuda_available=True) == "16-mixed"
     assert resolve_precision("32", "cpu") == "32-true"

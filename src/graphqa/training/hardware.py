@@ -3,8 +3,8 @@
 One mechanism for every hardware-dependent setting (docs/ARCHITECTURE.md,
 "Profiles"): a profile may ask for what this machine lacks (bf16/fp16 mixed
 precision or TF32 without a CUDA GPU, pinned memory without an accelerator,
-more data-loader workers than usable CPUs). :func:`fit_to_machine` says what
-fits instead and why; the run warns once, in one line
+data-loader workers without an accelerator or beyond the usable CPUs).
+:func:`fit_to_machine` says what fits instead and why; the run warns once, in one line
 (:meth:`HardwareFit.warning`), uses the fitted values and records requested
 and used values in its manifest. ``graphqa doctor`` shows the same answer.
 
@@ -84,7 +84,8 @@ def fit_precision(precision: str, machine: Machine) -> tuple[str, str | None]:
     ``32-true`` elsewhere (that is a choice, not a fallback). Legacy spellings
     (``32``, ``16``, ``bf16``) are normalised. Mixed precision off CUDA falls
     back to ``32-true``: fp16 AMP cannot run there, and bf16 autocast on a CPU
-    trains about twice as slowly as fp32 (README, "Hardware fallbacks").
+    trains several times more slowly than fp32 (README, "Logs and hardware fallbacks";
+    ``benchmarks/precision_fallback.py``).
     """
     precision = LEGACY_PRECISION.get(precision, precision)
     if precision == "auto":
@@ -172,7 +173,13 @@ def fit_to_machine(params: Params, machine: Machine | None = None) -> HardwareFi
     if runtime.pin_memory and machine.device != "cuda":
         used["runtime.pin_memory"] = False
         reasons["runtime.pin_memory"] = "pinned memory only speeds up copies to a GPU"
-    if runtime.num_workers > machine.cpus:
+    # Workers overlap batch loading with accelerator compute. Without an accelerator they only take cores
+    # from training: the packed store assembles a batch in well under a millisecond in the training process,
+    # and 2 workers make an epoch of batches ~36x slower than 0 (README, "Data path").
+    if runtime.num_workers and machine.device == "cpu":
+        used["runtime.num_workers"] = 0
+        reasons["runtime.num_workers"] = "no accelerator to overlap loading with; workers only take cores from training"
+    elif runtime.num_workers > machine.cpus:
         used["runtime.num_workers"] = machine.cpus
         reasons["runtime.num_workers"] = f"{machine.cpus} usable CPU{'s' if machine.cpus != 1 else ''}"
     return HardwareFit(machine, requested, used, reasons, refused)
