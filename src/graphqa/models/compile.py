@@ -34,10 +34,11 @@ log = logging.getLogger(__name__)
 
 COMPILE_MODES = ("off", "on", "auto")
 
-# Measured by `make bench` on the 2-core CPU machine (benchmarks/results/latest.md, "Compiled training step"):
-# compiling the default network (first train step + first eval step) costs ~40 s of CPU time there and a compiled
-# step saves ~10-20 ms at batch 32, so compilation pays after a few thousand steps. Rounded up, to stay on the side
-# of not compiling short runs (a ci_fast run is ~100 steps, the default sweep member ~750).
+# Break-even = compile time / time a compiled step saves, both measured by `make bench` ("Compiled training step";
+# benchmarks/results/latest.md): 441 steps in the loaded run there (86 s to compile, 194 ms saved per step at batch
+# 32). On idle cores a step saves less (issue 18's probe: 49.6 -> 32.4 ms, 17 ms), so a compile of 40 s already
+# needs ~2400 steps. 3000 stays on the side of not compiling short runs (ci_fast ~100 steps, a default sweep
+# member on the demo ~750).
 AUTO_MIN_STEPS = 3000
 
 
