@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+# A shell's background job starts with SIGINT ignored and its children inherit that, so the tests that press
+# Ctrl-C on a child process would see nothing happen. Children get the default, as from a terminal.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 DEMO_TARGETS = 8
 DEMO_DECOYS = 16

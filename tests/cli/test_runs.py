@@ -81,11 +81,6 @@ def test_monitor_shows_the_best_checkpoint_and_its_params(trained, cli):
     assert followed.exit_code == 0 and "run completed" in followed.stdout
 
 
-def _default_sigint() -> None:
-    """A shell's background job inherits SIGINT ignored; the watched CLI gets Ctrl-C as a terminal gives it."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 class Watcher:
     """``graphqa monitor RUN --follow`` in a subprocess, its output collected line by line."""
 
@@ -93,7 +88,7 @@ class Watcher:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHQA_")}
         self.proc = subprocess.Popen([str(GRAPHQA), "monitor", str(run_dir), "--follow", "--interval", "0.2"],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     env={**env, "PYTHONUNBUFFERED": "1"}, preexec_fn=_default_sigint)
+                                     env={**env, "PYTHONUNBUFFERED": "1"})
         self.lines: list[str] = []
         self.reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True)
         self.reader.start()
