@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.pipeline.conftest import BIN, Project, make_project
 
@@ -217,7 +218,9 @@ def test_diverging_member_fails_naming_where_and_keeps_good_checkpoints(
     # The member that trained before is committed by DVC and its checkpoints load.
     from graphqa.inference.checkpoint import load_network
 
-    assert "train@baseline-222" in (project.root / "dvc.lock").read_text()
+    lock = yaml.safe_load((project.root / "dvc.lock").read_text())["stages"]
+    committed = yaml.safe_load(project.run("git", "show", "HEAD:dvc.lock").stdout)["stages"]  # the repo's baseline
+    assert lock["train@baseline-222"] != committed.get("train@baseline-222"), "dvc.lock records this run's member"
     for name in ("best.ckpt", "last.ckpt"):
         model, schema, _ = load_network(project.root / "runs/sweep/baseline-222/checkpoints" / name)
         assert schema.node_dim == 172
