@@ -31,6 +31,8 @@ def test_repro_writes_every_output(ci_project: Project) -> None:
         assert (root / path).exists(), path
     headline = ci_project.json("eval/headline.json")
     assert headline["final_candidate"] in {"sweep_winner", "phase1", "phase2_seed101"}
+    # git holds the demo baseline's eval/metrics.json: this run rewrote it with its own figures
+    assert ci_project.json("eval/metrics.json")["test_spearman"] == headline["test_spearman"]
     for key in ("test_loss", "test_spearman", "test_ranking_loss", "test_hit_rate@0.23", "sweep_winner_val_selection"):
         assert isinstance(headline[key], float), key
     with (root / "eval/predictions.csv").open() as handle:
@@ -111,7 +113,9 @@ def test_queued_experiments_in_parallel(tmp_path_factory: pytest.TempPathFactory
             if params.get("seed") in (1, 2):
                 rows[params["seed"]] = (params, metrics)
     assert set(rows) == {1, 2}, rows
+    baseline = json.loads(project.run("git", "show", "HEAD:eval/metrics.json").stdout)  # the committed demo run's
     for seed, (params, metrics) in rows.items():
         assert params["profiles"] == {"ci_fast": True}
         assert params["sweep"]["seeds"] == [seed]
         assert isinstance(metrics["test_spearman"], float) and isinstance(metrics["test_ranking_loss"], float)
+        assert metrics["test_spearman"] != baseline["test_spearman"], "the experiment's own evaluate wrote them"
