@@ -52,28 +52,30 @@ def run_cmd(
     from rich.console import Console
 
     from graphqa.config import load_params
+    from graphqa.hpo.driver_lock import driver_lock
     from graphqa.hpo.errors import require_optuna
+    from graphqa.hpo.experiments import DvcExperiments
     from graphqa.hpo.study import run_study, study_setup
 
     require_optuna()
-    params = load_params(params_path)
-    changes = {k: v for k, v in {"study": study, "trials": trials, "parallel": jobs, "pruning": pruning}.items()
-               if v is not None}
-    hpo = dataclasses.replace(params.hpo, **changes)  # validated again (HpoParams.__post_init__)
     root = _project_root()
-    setup = study_setup(root, params, hpo, params_path)
     console = Console(highlight=False)
-    console.print(f"study [bold]{setup.name}[/bold]: {hpo.trials} trials of {setup.target}, {hpo.parallel} at once, "
-                  f"{setup.objective.direction} {setup.objective.name}; base: {' '.join(setup.base_overrides) or 'defaults'}"
-                  f"{'; pruning on' if hpo.pruning else ''}")
+    with driver_lock(root, say=console.print) as lock_fd:  # held from before params.yaml is read (driver_lock: why)
+        params = load_params(params_path)
+        changes = {k: v for k, v in {"study": study, "trials": trials, "parallel": jobs, "pruning": pruning}.items()
+                   if v is not None}
+        hpo = dataclasses.replace(params.hpo, **changes)  # validated again (HpoParams.__post_init__)
+        setup = study_setup(root, params, hpo, params_path)
+        console.print(f"study [bold]{setup.name}[/bold]: {hpo.trials} trials of {setup.target}, {hpo.parallel} at "
+                      f"once, {setup.objective.direction} {setup.objective.name}; base: "
+                      f"{' '.join(setup.base_overrides) or 'defaults'}{'; pruning on' if hpo.pruning else ''}")
 
-    def report(message: str, progress: Any) -> None:
-        best = (f"best {setup.objective.name} {progress.best_value:.5g} (trial {progress.best_trial})"
-                if progress.best_trial is not None else "no best yet")
-        console.print(f"[{progress.done}/{progress.total} done, {progress.running} running, {best}] "
-                      f"{message}")
+        def report(message: str, progress: Any) -> None:
+            best = (f"best {setup.objective.name} {progress.best_value:.5g} (trial {progress.best_trial})"
+                    if progress.best_trial is not None else "no best yet")
+            console.print(f"[{progress.done}/{progress.total} done, {progress.running} running, {best}] {message}")
 
-    progress = run_study(root, setup, report=report, poll_s=poll)
+        progress = run_study(root, setup, report=report, poll_s=poll, experiments=DvcExperiments(root, lock_fd))
     console.print(f"study {setup.name}: {progress.complete} complete, {progress.pruned} pruned, {progress.failed} "
                   f"failed. Next: graphqa hpo show --study {setup.name}; graphqa hpo best --study {setup.name}")
 

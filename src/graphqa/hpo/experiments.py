@@ -40,11 +40,15 @@ def _dvc_executable() -> str:
 
 
 class DvcExperiments:
-    """The DVC experiments of the project at ``root`` (its workspace's HEAD is their baseline)."""
+    """The DVC experiments of the project at ``root`` (its workspace's HEAD is their baseline).
 
-    def __init__(self, root: Path) -> None:
+    ``lock_fd``, when given, is inherited by each ``dvc exp run --queue`` (see :mod:`graphqa.hpo.driver_lock`).
+    """
+
+    def __init__(self, root: Path, lock_fd: int | None = None) -> None:
         self.root = root
         self.dvc = _dvc_executable()
+        self.lock_fd = lock_fd
 
     @property
     def env(self) -> dict[str, str]:
@@ -52,16 +56,19 @@ class DvcExperiments:
         path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
         return {**os.environ, "PATH": path, "DVC_NO_ANALYTICS": "1"}
 
-    def _run(self, args: Sequence[str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    def _run(self, args: Sequence[str], timeout: float = 600,
+             pass_fds: Sequence[int] = ()) -> subprocess.CompletedProcess[str]:
         return subprocess.run([self.dvc, *args], cwd=self.root, env=self.env, capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+                              timeout=timeout, stdin=subprocess.DEVNULL, check=False, pass_fds=tuple(pass_fds))
 
     def queue(self, name: str, overrides: Sequence[str], target: str) -> None:
         """Queue experiment ``name`` running ``target`` with ``-S`` overrides; HpoError with DVC's reason."""
         args = ["exp", "run", "--queue", "-n", name]
         for override in overrides:
             args += ["-S", override]
-        result = self._run([*args, target])
+        # Only this command gets the lock: it writes the workspace's params.yaml and restores it. The queue's
+        # workers (`dvc queue start`) outlive the driver by design and must not hold it.
+        result = self._run([*args, target], pass_fds=() if self.lock_fd is None else (self.lock_fd,))
         if result.returncode != 0:
             raise HpoError(f"dvc exp run --queue -n {name}: {_last_error(result)}")
 
