@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tools.stage_deps import stage_scripts
+
 from benchmarks.common import BIN, ROOT, Settings, child_env, summary
 
 log = logging.getLogger("benchmarks.pipeline_overhead")
@@ -151,7 +153,7 @@ def _check_imports(stages: list[str]) -> None:
 def stage_startup(settings: Settings) -> dict[str, Any]:
     env = child_env()
     python = str(BIN / "python")
-    stages = sorted(p.stem for p in (ROOT / "stages").glob("*.py"))
+    stages = [p.stem for p in stage_scripts()]
     _check_imports(stages)
     # The smoke run times the imports of two stages only (one with torch, one without).
     timed_imports = stages if settings.mode == "full" else [s for s in stages if s in ("schema", "select_best")]

@@ -10,17 +10,10 @@ while DVC composes params.yaml: hydra_plugins/graphqa_params.)
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-try:
-    from graphqa.stage import run_stage
-except ModuleNotFoundError as missing:  # this `python` is not the project's (graphqa.stage_python)
-    if missing.name != "graphqa":
-        raise
-    sys.exit(f"{sys.executable} cannot import graphqa: activate the project's environment (source .venv/bin/activate; "
-             "make repro creates it) and run the command again; DVC removed this stage's outputs before running it "
-             "(`dvc checkout` restores them)")
+import _guard  # noqa: F401 - first: one instruction, not a traceback, when this python lacks graphqa
+from graphqa.stage import run_stage
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ graphqa.data import FeatureSchema`` runs ``graphqa.data.schema`` only), and
 module is in the closure is listed as its directory.
 
     python -m tools.stage_deps            # print each stage script's deps
-    python -m tools.stage_deps --write    # rewrite dvc.yaml's code deps to match
+    python -m tools.stage_deps --write    # rewrite the code deps of dvc.yaml (and the example's) to match
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
+# dvc.yaml files whose stages run stages/*.py (the example's runs from the project's root: wdir ..)
+PIPELINES = (ROOT / "dvc.yaml", ROOT / "examples" / "real_structures" / "dvc.yaml")
 _ENTRY = re.compile(r"^(graphqa(?:\.\w+)+):\w+$")
 
 
@@ -104,10 +106,17 @@ def direct_imports(path: Path) -> frozenset[str]:
     return frozenset(p for name in found for p in _with_parents(name))
 
 
+def local_modules(script: Path) -> list[Path]:
+    """Modules beside ``script`` that it imports (``import _guard``: a script's folder is first on its sys.path)."""
+    names = {alias.name for node in _runtime_nodes(ast.parse(script.read_text())) if isinstance(node, ast.Import)
+             for alias in node.names}
+    return sorted(script.parent / f"{name}.py" for name in names if (script.parent / f"{name}.py").is_file())
+
+
 def closure(script: Path) -> set[Path]:
     """Every ``src/graphqa`` file that running ``script`` executes."""
     seen: set[Path] = set()
-    todo = [script]
+    todo = [script, *local_modules(script)]
     while todo:
         for name in direct_imports(todo.pop()):
             path = module_file(name)
@@ -128,8 +137,15 @@ def compress(files: set[Path]) -> list[str]:
 
 
 def stage_code_deps(script: Path) -> list[str]:
-    """The code deps ``dvc.yaml`` must list for ``script``: the script itself, then its closure."""
-    return [script.relative_to(ROOT).as_posix(), *compress(closure(script))]
+    """The code deps ``dvc.yaml`` must list for ``script``: the script, the modules beside it it imports, then
+    its closure."""
+    beside = [path.relative_to(ROOT).as_posix() for path in local_modules(script)]
+    return [script.relative_to(ROOT).as_posix(), *beside, *compress(closure(script))]
+
+
+def stage_scripts() -> list[Path]:
+    """``stages/<name>.py``, without the modules they share (``stages/_guard.py``)."""
+    return sorted(p for p in (ROOT / "stages").glob("*.py") if not p.name.startswith("_"))
 
 
 def rewrite_dvc_yaml(path: Path = ROOT / "dvc.yaml") -> bool:
@@ -163,9 +179,11 @@ def rewrite_dvc_yaml(path: Path = ROOT / "dvc.yaml") -> bool:
 
 def main() -> None:
     if sys.argv[1:] == ["--write"]:
-        print("dvc.yaml updated" if rewrite_dvc_yaml() else "dvc.yaml already lists the closures")
+        for path in PIPELINES:
+            name = path.relative_to(ROOT)
+            print(f"{name} updated" if rewrite_dvc_yaml(path) else f"{name} already lists the closures")
         return
-    for script in sorted((ROOT / "stages").glob("*.py")):
+    for script in stage_scripts():
         print(f"{script.name}:")
         for dep in stage_code_deps(script):
             print(f"  - {dep}")

@@ -5,9 +5,9 @@ whichever ``python`` comes first on PATH, not the one running dvc. Called with
 ``.venv/bin/dvc`` and the environment not activated, that is the system Python,
 which lacks graphqa. Two guards (docs/ARCHITECTURE.md, "Pipeline"):
 
-* each stage script catches its failed ``import graphqa`` and exits with that
-  instruction (it cannot import this module: the same words are in each
-  script) before the stage does anything; DVC has removed that stage's
+* each stage script first imports ``stages/_guard.py``, which catches the failed
+  ``import graphqa`` and exits with that instruction (it cannot import this
+  module) before the stage does anything; DVC has removed that stage's
   outputs by then (it does so before running a command; they stay in its cache);
 * ``dvc exp run -S …`` checks earlier, while DVC composes params.yaml
   (``hydra_plugins/graphqa_params``, in the ``dvc`` command's process only:

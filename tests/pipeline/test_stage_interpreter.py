@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tools.stage_deps import stage_scripts
 
 from tests.pipeline.conftest import BIN, ROOT, Project, copy_working_tree
 
@@ -54,7 +55,7 @@ def _run(project: Project, path: str, *cmd: str) -> subprocess.CompletedProcess[
                           timeout=300, stdin=subprocess.DEVNULL)
 
 
-@pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "stages").glob("*.py")))
+@pytest.mark.parametrize("script", [p.name for p in stage_scripts()])
 def test_every_stage_script_says_to_activate_the_environment(script: str, system_path: str, tmp_path: Path) -> None:
     python = _python_without_graphqa()
     result = subprocess.run([str(python), str(ROOT / "stages" / script), "--help"], cwd=tmp_path, capture_output=True,
