@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.stage_deps import stage_scripts
+from tools.working_tree import copy_working_tree
 
 from benchmarks.common import BIN, ROOT, Settings, child_env, summary
 
@@ -70,20 +71,9 @@ class Project:
         return time.perf_counter() - start
 
 
-def _copy_working_tree(dest: Path) -> None:
-    """Tracked and untracked-but-not-ignored files of this checkout (what a commit would hold)."""
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
-                           capture_output=True, text=True).stdout.split("\0")
-    for rel in filter(None, files):
-        src = ROOT / rel
-        if src.is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
-
-
 def make_project(dest: Path, targets: int, decoys: int) -> Project:
     dest.mkdir(parents=True)
-    _copy_working_tree(dest)
+    copy_working_tree(dest)
     project = Project(dest)
     project.run("git", "init", "-q", "-b", "main")
     (dest / "data.dvc").unlink(missing_ok=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tools.working_tree import copy_working_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -51,17 +52,6 @@ class Project:
         self.run("git", "commit", "-qm", message)
 
 
-def copy_working_tree(dest: Path) -> None:
-    """Tracked and untracked-but-not-ignored files of this checkout (what a commit would hold)."""
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
-                           capture_output=True, text=True).stdout.split("\0")
-    for rel in filter(None, files):
-        src = ROOT / rel
-        if src.is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
-
-
 def make_project(dest: Path, profile: str | None = "ci_fast") -> Project:
     """A git + DVC repo of this project with demo data tracked by data.dvc."""
     dest.mkdir(parents=True)
@@ -77,9 +67,27 @@ def make_project(dest: Path, profile: str | None = "ci_fast") -> Project:
     return project
 
 
+def copy_project(source: Project, dest: Path) -> Project:
+    """Another project in the state of ``source``: its git history, workspace, DVC cache and run-cache."""
+    dvc_dir = source.root / ".dvc"
+
+    def skip_dvc_tmp(directory: str, names: list[str]) -> list[str]:  # its locks and state are the source's
+        return ["tmp"] if Path(directory) == dvc_dir else []
+
+    shutil.copytree(source.root, dest, symlinks=True, ignore=skip_dvc_tmp)
+    return Project(dest)
+
+
 @pytest.fixture(scope="session")
-def ci_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """A project whose ci_fast pipeline has run once (shared by the pipeline tests)."""
-    project = make_project(tmp_path_factory.mktemp("pipeline") / "repo")
+def ci_reproduced(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A project whose ci_fast pipeline has run once, committed. Never changed: tests take a ``copy_project``."""
+    project = make_project(tmp_path_factory.mktemp("reproduced") / "repo")
     project.dvc("repro")
+    project.commit("ran ci_fast")
     return project
+
+
+@pytest.fixture(scope="session")
+def ci_project(ci_reproduced: Project, tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A copy of ``ci_reproduced`` shared by the pipeline tests (they run in order and may change it)."""
+    return copy_project(ci_reproduced, tmp_path_factory.mktemp("pipeline") / "repo")

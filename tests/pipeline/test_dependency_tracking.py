@@ -14,7 +14,7 @@ import pytest
 import yaml
 from tools.stage_deps import ROOT, closure
 
-from tests.pipeline.conftest import Project, make_project
+from tests.pipeline.conftest import Project, copy_project
 
 pytestmark = pytest.mark.slow
 
@@ -22,11 +22,8 @@ OUTPUT_ROOTS = ("artifacts", "runs", "eval")
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    project = make_project(tmp_path_factory.mktemp("deps") / "repo")
-    project.dvc("repro")
-    project.commit("ran ci_fast")
-    return project
+def project(ci_reproduced: Project, tmp_path_factory: pytest.TempPathFactory) -> Project:
+    return copy_project(ci_reproduced, tmp_path_factory.mktemp("deps") / "repo")
 
 
 def _stale(project: Project) -> set[str]:
@@ -90,13 +87,10 @@ def test_a_configuration_that_ran_before_is_restored_from_the_run_cache(project:
     assert "Running stage 'train@baseline-222'" in trained.stdout
 
     project.graphqa("params", "compose", "--profile", "ci_fast")  # back to the configuration of the fixture
-    started = time.monotonic()
     restored = project.dvc("repro")
-    elapsed = time.monotonic() - started
     assert "Running stage" not in restored.stdout, restored.stdout
     for stage in ("train@baseline-222", "select", "finetune_phase1", "finetune_phase2@101", "evaluate"):
         assert f"Stage '{stage}' is cached - skipping run, checking out outputs" in restored.stdout, stage
-    assert elapsed < 60, f"restoring took {elapsed:.0f}s"
     assert _stale(project) == set()
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 from tools.stage_deps import stage_scripts
+from tools.working_tree import copy_working_tree
 
-from tests.pipeline.conftest import BIN, ROOT, Project, copy_working_tree
+from tests.pipeline.conftest import BIN, ROOT, Project
 
 ACTIVATE = "source .venv/bin/activate"
 
