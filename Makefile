@@ -44,10 +44,10 @@ repro: $(STAMP) demo-data
 
 # pytest exits 5 when it collects nothing: that is a failure here, never a pass.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q --durations=25
+	$(BIN)/python -m pytest -q --durations=25 -n auto --maxprocesses=4 --dist loadfile
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" -n auto --maxprocesses=4 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src stages tests benchmarks tools
