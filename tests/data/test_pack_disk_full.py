@@ -19,9 +19,10 @@ from tests.data.builders import write_graph
 from tests.data.commands import pack_stage
 
 FSIZE_LIMIT = textwrap.dedent("""
-    import resource, runpy, sys
+    import os, resource, runpy, sys
     resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))  # any file past 8 KiB: EFBIG
     sys.argv = sys.argv[1:]
+    sys.path.insert(0, os.path.dirname(sys.argv[0]))  # as `python <script>` does (stages/_guard.py beside it)
     runpy.run_path(sys.argv[0], run_name="__main__")
 """)
 

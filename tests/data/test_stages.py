@@ -21,7 +21,12 @@ from tests.data.builders import graph_tensors, write_graph, write_labels
 @pytest.fixture(scope="module")
 def stage(repo_root: Path) -> Callable[[str, list[str]], int]:
     """Call ``stages/<name>.py``'s ``main(argv)`` in-process; returns the exit code."""
-    mains = {name: runpy.run_path(str(repo_root / "stages" / f"{name}.py"))["main"] for name in ("schema", "pack")}
+    scripts = str(repo_root / "stages")
+    sys.path.insert(0, scripts)  # as `python stages/<name>.py` does: the scripts import stages/_guard.py
+    try:
+        mains = {name: runpy.run_path(f"{scripts}/{name}.py")["main"] for name in ("schema", "pack")}
+    finally:
+        sys.path.remove(scripts)
 
     def call(name: str, argv: list[str]) -> int:
         try:

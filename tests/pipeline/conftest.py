@@ -80,11 +80,23 @@ def copy_project(source: Project, dest: Path) -> Project:
 
 @pytest.fixture(scope="session")
 def ci_reproduced(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """A project whose ci_fast pipeline has run once, committed. Never changed: tests take a ``copy_project``."""
-    project = make_project(tmp_path_factory.mktemp("reproduced") / "repo")
-    project.dvc("repro")
-    project.commit("ran ci_fast")
-    return project
+    """A project whose ci_fast pipeline has run once, committed. Never changed: tests take a ``copy_project``.
+
+    Made once per test run: pytest-xdist's workers share it (the first to ask builds it under a file lock).
+    """
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, root = shared / "ci_reproduced", shared / "ci_reproduced" / "repo"
+    with FileLock(str(shared / "ci_reproduced.lock")):
+        if not (folder / "complete").is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            project = make_project(root)
+            project.dvc("repro")
+            project.commit("ran ci_fast")
+            (folder / "complete").touch()
+    return Project(root)
 
 
 @pytest.fixture(scope="session")
