@@ -107,7 +107,8 @@ def direct_imports(path: Path) -> frozenset[str]:
 
 
 def local_modules(script: Path) -> list[Path]:
-    """Modules beside ``script`` that it imports (``import _guard``: a script's folder is first on its sys.path)."""
+    """Modules beside ``script`` that it imports as ``import name`` (``import _guard``; a script's folder is first on
+    its sys.path). ``from name import …`` is not followed: the stages do not use it."""
     names = {alias.name for node in _runtime_nodes(ast.parse(script.read_text())) if isinstance(node, ast.Import)
              for alias in node.names}
     return sorted(script.parent / f"{name}.py" for name in names if (script.parent / f"{name}.py").is_file())
