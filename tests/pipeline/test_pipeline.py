@@ -31,7 +31,7 @@ def test_repro_writes_every_output(ci_project: Project) -> None:
         assert (root / path).exists(), path
     headline = ci_project.json("eval/headline.json")
     assert headline["final_candidate"] in {"sweep_winner", "phase1", "phase2_seed101"}
-    # git holds the demo baseline's eval/metrics.json: this run rewrote it with its own figures
+    # the metrics `dvc exp show` reads are this run's headline
     assert ci_project.json("eval/metrics.json")["test_spearman"] == headline["test_spearman"]
     for key in ("test_loss", "test_spearman", "test_ranking_loss", "test_hit_rate@0.23", "sweep_winner_val_selection"):
         assert isinstance(headline[key], float), key

@@ -35,10 +35,9 @@ log = logging.getLogger(__name__)
 COMPILE_MODES = ("off", "on", "auto")
 
 # Break-even = compile time / time a compiled step saves, both measured by `make bench` ("Compiled training step";
-# benchmarks/results/latest.md): 441 steps in the loaded run there (86 s to compile, 194 ms saved per step at batch
-# 32). On idle cores a step saves less (issue 18's probe: 49.6 -> 32.4 ms, 17 ms), so a compile of 40 s already
-# needs ~2400 steps. 3000 stays on the side of not compiling short runs (ci_fast ~100 steps, a default sweep
-# member on the demo ~750).
+# benchmarks/results/latest.md). Measured: 431 steps on quiet cores (11 s to compile, 26 ms saved per step at
+# batch 32), 441 at load ~10 (86 s, 194 ms), ~2400 in one earlier run. 3000 stays on the side of not compiling
+# short runs (ci_fast ~100 steps, a default sweep member on the demo ~750).
 AUTO_MIN_STEPS = 3000
 
 

@@ -175,7 +175,7 @@ def fit_to_machine(params: Params, machine: Machine | None = None) -> HardwareFi
         reasons["runtime.pin_memory"] = "pinned memory only speeds up copies to a GPU"
     # Workers overlap batch loading with accelerator compute. Without an accelerator they only take cores
     # from training: the packed store assembles a batch in well under a millisecond in the training process,
-    # and 2 workers make an epoch of batches ~36x slower than 0 (README, "Data path").
+    # and 2 workers make an epoch of batches 11-25x slower than 0 (benchmarks/results/latest.md, "Data path").
     if runtime.num_workers and machine.device == "cpu":
         used["runtime.num_workers"] = 0
         reasons["runtime.num_workers"] = "no accelerator to overlap loading with; workers only take cores from training"
